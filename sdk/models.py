@@ -1,0 +1,269 @@
+"""The wire models: the JSON that agents and the service exchange.
+
+They follow HumanLayer's v1 REST format field for field, so its official client and
+ours read the same documents. The service validates incoming bodies with these same
+classes; there is no second copy of the rules on the server side.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+# Lengths that keep a single request to a size a person can read in one email.
+MAX_ID_LENGTH = 200
+MAX_NAME_LENGTH = 200
+
+
+class EmailRecipient(BaseModel):
+    """Another person who receives the same request."""
+
+    address: str
+    context_about_user: str | None = None
+    field: Literal["to", "cc", "bcc"] | None = None
+
+
+class EmailContactChannel(BaseModel):
+    """Reach a person by email."""
+
+    address: str
+    context_about_user: str | None = None
+    additional_recipients: list[EmailRecipient] | None = None
+
+    # Set these to continue an existing conversation instead of starting a new one.
+    subject: str | None = None
+    references_message_id: str | None = None
+    in_reply_to_message_id: str | None = None
+
+    # Older spellings of the three fields above, still sent by HumanLayer's client.
+    experimental_subject_line: str | None = None
+    experimental_references_message_id: str | None = None
+    experimental_in_reply_to_message_id: str | None = None
+
+    template: str | None = None
+
+    @model_validator(mode="after")
+    def _mirror_experimental_fields(self) -> EmailContactChannel:
+        # Whichever spelling the caller used, both read the same afterwards.
+        for current, legacy in (
+            ("subject", "experimental_subject_line"),
+            ("references_message_id", "experimental_references_message_id"),
+            ("in_reply_to_message_id", "experimental_in_reply_to_message_id"),
+        ):
+            value = getattr(self, current) or getattr(self, legacy)
+            setattr(self, current, value)
+            setattr(self, legacy, value)
+        return self
+
+    @classmethod
+    def in_reply_to(
+        cls,
+        from_address: str,
+        subject: str,
+        message_id: str,
+        context_about_user: str | None = None,
+    ) -> EmailContactChannel:
+        """A channel that answers an email the agent received, in the same thread."""
+        return cls(
+            address=from_address,
+            context_about_user=context_about_user,
+            subject=f"Re: {subject}",
+            in_reply_to_message_id=message_id,
+            references_message_id=message_id,
+        )
+
+    def all_addresses(self) -> list[str]:
+        """Every address this channel sends to, the main one first."""
+        extra = [recipient.address for recipient in self.additional_recipients or []]
+        return [self.address, *extra]
+
+
+class SlackContactChannel(BaseModel):
+    """Accepted for wire compatibility; signoff does not deliver to Slack yet."""
+
+    channel_or_user_id: str
+    context_about_channel_or_user: str | None = None
+    bot_token: str | None = None
+    allowed_responder_ids: list[str] | None = None
+    experimental_slack_blocks: bool | None = None
+    thread_ts: str | None = None
+
+
+class SMSContactChannel(BaseModel):
+    """Accepted for wire compatibility; signoff does not deliver SMS."""
+
+    phone_number: str
+    context_about_user: str | None = None
+
+
+class WhatsAppContactChannel(BaseModel):
+    """Accepted for wire compatibility; signoff does not deliver to WhatsApp."""
+
+    phone_number: str
+    context_about_user: str | None = None
+
+
+class ContactChannel(BaseModel):
+    """Where a request goes. signoff delivers the `email` route."""
+
+    slack: SlackContactChannel | None = None
+    sms: SMSContactChannel | None = None
+    whatsapp: WhatsAppContactChannel | None = None
+    email: EmailContactChannel | None = None
+
+    def context(self) -> str | None:
+        """What the agent was told about the person behind this channel."""
+        for route in (self.email, self.slack, self.sms, self.whatsapp):
+            if route is None:
+                continue
+            return getattr(route, "context_about_user", None) or getattr(
+                route, "context_about_channel_or_user", None
+            )
+        return None
+
+
+class ResponseOption(BaseModel):
+    """A ready-made answer the person can pick instead of typing one."""
+
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    title: str | None = None
+    description: str | None = None
+    prompt_fill: str | None = None
+    interactive: bool = False
+
+
+def _require_unique_names(options: list[ResponseOption] | None) -> list[ResponseOption] | None:
+    """Two options with one name could not be told apart in a reply."""
+    if options:
+        names = [option.name for option in options]
+        if len(names) != len(set(names)):
+            raise ValueError("option names must be unique")
+    return options
+
+
+class FunctionCallSpec(BaseModel):
+    """What the agent wants to run."""
+
+    fn: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    kwargs: dict
+    channel: ContactChannel | None = None
+    reject_options: list[ResponseOption] | None = None
+    state: dict | None = None
+
+    @field_validator("reject_options")
+    @classmethod
+    def _unique_reject_options(cls, options: list[ResponseOption] | None) -> list[ResponseOption] | None:
+        return _require_unique_names(options)
+
+
+class FunctionCallStatus(BaseModel):
+    """Where a function call stands; `approved` stays None until someone decides."""
+
+    requested_at: datetime | None = None
+    responded_at: datetime | None = None
+    approved: bool | None = None
+    comment: str | None = None
+    reject_option_name: str | None = None
+    slack_message_ts: str | None = None
+
+    class Approved(BaseModel):
+        approved: Literal[True]
+        comment: str | None
+
+    class Rejected(BaseModel):
+        approved: Literal[False]
+        comment: str
+
+    def as_completed(self) -> FunctionCallStatus.Approved | FunctionCallStatus.Rejected:
+        """The decision, typed by its outcome; raises while nobody has decided."""
+        if self.approved is None:
+            raise ValueError("the function call has not been decided yet")
+        if self.approved:
+            return FunctionCallStatus.Approved(approved=True, comment=self.comment)
+        return FunctionCallStatus.Rejected(approved=False, comment=self.comment or "")
+
+
+class FunctionCall(BaseModel):
+    """A request for approval to run one function call."""
+
+    run_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    call_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    spec: FunctionCallSpec
+    status: FunctionCallStatus | None = None
+
+    class Completed(BaseModel):
+        call: FunctionCall
+
+        def as_completed(self) -> FunctionCallStatus.Approved | FunctionCallStatus.Rejected:
+            if self.call.status is None:
+                raise ValueError("the function call has not been decided yet")
+            return self.call.status.as_completed()
+
+
+class Escalation(BaseModel):
+    """Bring more people into a request that is still waiting."""
+
+    escalation_msg: str
+    additional_recipients: list[EmailRecipient] | None = None
+    channel: ContactChannel | None = None
+
+
+class HumanContactSpec(BaseModel):
+    """A free-form question for a person."""
+
+    msg: str = Field(min_length=1)
+    subject: str | None = None
+    channel: ContactChannel | None = None
+    response_options: list[ResponseOption] | None = None
+    state: dict | None = None
+
+    @field_validator("response_options")
+    @classmethod
+    def _unique_response_options(cls, options: list[ResponseOption] | None) -> list[ResponseOption] | None:
+        return _require_unique_names(options)
+
+
+class HumanContactStatus(BaseModel):
+    """Where a question stands; `response` stays None until someone answers."""
+
+    requested_at: datetime | None = None
+    responded_at: datetime | None = None
+    response: str | None = None
+    response_option_name: str | None = None
+
+
+class HumanContact(BaseModel):
+    """A question put to a person, and their answer once given."""
+
+    run_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    call_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    spec: HumanContactSpec
+    status: HumanContactStatus | None = None
+
+    class Completed(BaseModel):
+        contact: HumanContact
+
+        def as_completed(self) -> str:
+            if self.contact.status is None or self.contact.status.response is None:
+                raise ValueError("the question has not been answered yet")
+            return self.contact.status.response
+
+
+__all__ = [
+    "ContactChannel",
+    "EmailContactChannel",
+    "EmailRecipient",
+    "Escalation",
+    "FunctionCall",
+    "FunctionCallSpec",
+    "FunctionCallStatus",
+    "HumanContact",
+    "HumanContactSpec",
+    "HumanContactStatus",
+    "ResponseOption",
+    "SMSContactChannel",
+    "SlackContactChannel",
+    "WhatsAppContactChannel",
+]
