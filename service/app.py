@@ -1,0 +1,42 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from . import api, devmail, health, pages
+from .context import EXTENSION_KEY, Runtime, close_db
+from .error_handlers import register_error_handlers
+
+MAX_REQUEST_BYTES = 1024 * 1024
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Links carry tokens: never leak them to another site through Referer.
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(runtime: Runtime) -> Flask:
+    app = Flask("signoff_service", template_folder="templates", static_folder="templates/static")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.extensions[EXTENSION_KEY] = runtime
+    app.teardown_appcontext(close_db)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    if runtime.settings.uses_dev_mailbox:
+        app.register_blueprint(devmail.bp)
+    register_error_handlers(app)
+    app.after_request(_add_security_headers)
+    return app
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

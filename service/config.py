@@ -1,0 +1,152 @@
+"""Settings: packaged defaults, then a TOML file, then SIGNOFF_* environment variables.
+
+This is the only module that reads the environment. Everything else receives the frozen
+`Settings` built here, so the web app, the SMTP server, the workers and every CLI
+command see the same values.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SIGNOFF_"
+CONFIG_FILE_ENV = "SIGNOFF_CONFIG"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    http_host: str
+    http_port: int
+    smtp_host: str
+    smtp_port: int
+    reply_domain: str
+    outbound_url: str
+    mail_from: str
+    from_name: str
+    base_url: str
+    database_url: str
+    secret_key: str
+    link_max_age_seconds: int
+    max_message_bytes: int
+    log_level: str
+
+    @property
+    def public_base_url(self) -> str:
+        """The root that emailed links start with."""
+        return (self.base_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    @property
+    def uses_dev_mailbox(self) -> bool:
+        return self.outbound_url == "dev"
+
+
+def _port(value: Any) -> int:
+    port = _positive_int(value)
+    if port > 65535:
+        raise ValueError("a port is at most 65535")
+    return port
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number")
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected a number of at least 0")
+    return number
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value.strip()
+
+
+def _log_level(value: Any) -> str:
+    level = _text(value).lower()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _domain(value: Any) -> str:
+    domain = _text(value).lower()
+    if not domain or "@" in domain or " " in domain:
+        raise ValueError("expected a bare domain such as reply.example.com")
+    return domain
+
+
+# One line per setting: its key in the TOML file (the env var is SIGNOFF_ + KEY), the
+# attribute it fills and how the text is read.
+_SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("http_host", "http_host", _text),
+    ("http_port", "http_port", _port),
+    ("smtp_host", "smtp_host", _text),
+    ("smtp_port", "smtp_port", _port),
+    ("reply_domain", "reply_domain", _domain),
+    ("outbound_url", "outbound_url", _text),
+    ("from", "mail_from", _text),
+    ("from_name", "from_name", _text),
+    ("base_url", "base_url", _text),
+    ("database_url", "database_url", _text),
+    ("secret_key", "secret_key", _text),
+    ("link_max_age_seconds", "link_max_age_seconds", _positive_int),
+    ("max_message_bytes", "max_message_bytes", _positive_int),
+    ("log_level", "log_level", _log_level),
+)
+assert {attribute for _, attribute, _ in _SETTINGS} == {field.name for field in fields(Settings)}
+
+
+def default_config_text() -> str:
+    """The documented default file shipped inside the package."""
+    return resources.files("signoff_service").joinpath("defaults/signoff.toml").read_text("utf-8")
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings: defaults, then `config_file` (or $SIGNOFF_CONFIG), then the environment."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = tomllib.loads(default_config_text())
+    config_file = config_file or environ.get(CONFIG_FILE_ENV) or None
+    if config_file:
+        raw.update(_read_config_file(Path(config_file)))
+    for key, _, _ in _SETTINGS:
+        env_name = ENV_PREFIX + key.upper()
+        if env_name in environ:
+            raw[key] = environ[env_name]
+    return Settings(**{attribute: _parse(key, raw[key], parse) for key, attribute, parse in _SETTINGS})
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            values = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    known = {key for key, _, _ in _SETTINGS}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r}")
+    return values
+
+
+def _parse(key: str, value: Any, parse: Callable[[Any], Any]) -> Any:
+    try:
+        return parse(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {key!r} (env {ENV_PREFIX}{key.upper()}): {exc}; got {value!r}") from exc

@@ -1,0 +1,41 @@
+"""Failures a client or a person can cause, each with its status and a stable name.
+
+The API renders them as JSON `{"error": name, "detail": text}`; the pages as a readable
+page. Where a failure happens decides the format, not the failure.
+"""
+
+from __future__ import annotations
+
+
+class SignoffHTTPError(Exception):
+    status = 400
+    error = "bad_request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidJSON(SignoffHTTPError):
+    status = 400
+    error = "invalid_json"
+
+
+class Unauthorized(SignoffHTTPError):
+    status = 401
+    error = "unauthorized"
+
+
+class NotFound(SignoffHTTPError):
+    status = 404
+    error = "not_found"
+
+
+class AlreadyResponded(SignoffHTTPError):
+    status = 409
+    error = "already_responded"
+
+
+class InvalidRequest(SignoffHTTPError):
+    status = 422
+    error = "invalid_request"

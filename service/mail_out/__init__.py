@@ -1,0 +1,1 @@
+"""Outbound mail: composing messages from templates (`compose`) and handing them on (`senders`)."""

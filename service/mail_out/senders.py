@@ -1,0 +1,94 @@
+"""Where composed mail goes: an SMTP relay, or the built-in dev mailbox. One `send()` each."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from ..store import devmail
+from ..store.db import Database
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 30
+DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+
+
+class SendError(Exception):
+    """Delivery to the relay failed; `permanent` says whether trying again can help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class MailSender(Protocol):
+    def send(self, mail_from: str, recipients: list[str], subject: str, body: bytes) -> None: ...
+
+
+class SmtpRelay:
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            raise ValueError(
+                f"outbound_url {url!r}: expected dev, smtp://host:port, smtp+starttls://... or smtps://..."
+            )
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or DEFAULT_PORTS[parts.scheme]
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+
+    def send(self, mail_from: str, recipients: list[str], subject: str, body: bytes) -> None:
+        try:
+            with self._connect() as client:
+                client.sendmail(mail_from, recipients, body)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise SendError(
+                f"relay refused recipients: {exc.recipients}", permanent=_all_permanent(codes)
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise SendError(
+                f"relay answered {exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendError(f"relay {self.host}:{self.port} unreachable: {exc}", permanent=False) from exc
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.scheme == "smtps":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+            if self.scheme == "smtp+starttls":
+                client.starttls(context=ssl.create_default_context())
+        if self.username:
+            client.login(self.username, self.password or "")
+        return client
+
+
+def _all_permanent(codes: list[int]) -> bool:
+    return all(code >= 500 for code in codes)
+
+
+class DevMailbox:
+    """Keeps mail in the database, shown at /dev/mail, for trying signoff without a relay."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def send(self, mail_from: str, recipients: list[str], subject: str, body: bytes) -> None:
+        with self._database.sessions.begin() as session:
+            devmail.deliver(session, recipients=recipients, subject=subject, body=body)
+        log.info("dev mailbox: kept %r for %s", subject, ", ".join(recipients))
+
+
+def sender_for(outbound_url: str, database: Database) -> MailSender:
+    if outbound_url == "dev":
+        return DevMailbox(database)
+    return SmtpRelay(outbound_url)

@@ -1,0 +1,108 @@
+"""The pages behind emailed links: a GET shows the request, only the form's POST decides.
+
+Mail scanners and link previewers open every link in an email; if opening one decided,
+they would approve payments nobody looked at.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from ..api.wire import to_wire
+from ..context import db, runtime
+from ..mail_out.compose import readable_value
+from ..store.models import FUNCTION_CALL, HumanRequest
+from ..store.requests import Decision, record_decision
+from ..tokens import APPROVE, REJECT, LinkClaim, LinkInvalid
+
+bp = Blueprint("pages", __name__)
+
+DECIDED_VIA_LINK = "link"
+MAX_COMMENT_LENGTH = 10_000
+
+
+@bp.get("/d/<token>")
+def show(token: str) -> tuple[str, int]:
+    claim, found = _open_link(token)
+    if found.is_decided:
+        return _already_decided(found)
+    return _form_page(claim, found), 200
+
+
+@bp.post("/d/<token>")
+def decide(token: str) -> tuple[str, int]:
+    claim, found = _open_link(token)
+    if found.is_decided:
+        return _already_decided(found)
+    text = request.form.get("text", "").strip()
+    if len(text) > MAX_COMMENT_LENGTH:
+        return _form_page(claim, found, problem=f"Please keep it under {MAX_COMMENT_LENGTH} characters."), 422
+    if claim.action not in (APPROVE, REJECT) and not text:
+        return _form_page(claim, found, problem="Please write an answer before sending."), 422
+    session = db()
+    recorded = record_decision(session, found.id, _decision(claim, text))
+    session.commit()
+    session.refresh(found)
+    if not recorded:
+        return _already_decided(found)
+    runtime().request_decided(found.id)
+    return render_template("pages/decided.html", **_describe(found), just_now=True), 200
+
+
+def _open_link(token: str) -> tuple[LinkClaim, HumanRequest]:
+    claim = runtime().signer.verify(token)
+    found = db().get(HumanRequest, claim.request_id)
+    if found is None:
+        raise LinkInvalid("The request behind this link no longer exists.")
+    return claim, found
+
+
+def _decision(claim: LinkClaim, text: str) -> Decision:
+    if claim.action == APPROVE:
+        return Decision(claim.recipient, DECIDED_VIA_LINK, approved=True, comment=text or None)
+    if claim.action == REJECT:
+        return Decision(claim.recipient, DECIDED_VIA_LINK, approved=False, comment=text)
+    return Decision(claim.recipient, DECIDED_VIA_LINK, response=text)
+
+
+def _form_page(claim: LinkClaim, found: HumanRequest, problem: str | None = None) -> str:
+    return render_template(
+        "pages/decide.html",
+        action=claim.action,
+        recipient=claim.recipient,
+        problem=problem,
+        text=request.form.get("text", ""),
+        **_describe(found),
+    )
+
+
+def _already_decided(found: HumanRequest) -> tuple[str, int]:
+    # 409: the link has done its one job; opening it again changes nothing.
+    return render_template("pages/decided.html", **_describe(found), just_now=False), 409
+
+
+def _describe(found: HumanRequest) -> dict:
+    wire = to_wire(found).model_dump()
+    spec = wire["spec"]
+    if found.kind == FUNCTION_CALL:
+        outcome = None if found.approved is None else ("approved" if found.approved else "rejected")
+        return {
+            "is_function_call": True,
+            "title": f"Run {spec['fn']}?",
+            "fn": spec["fn"],
+            "arguments": [(name, readable_value(value)) for name, value in spec["kwargs"].items()],
+            "question": None,
+            "run_id": found.run_id,
+            "outcome": outcome,
+            "found": found,
+        }
+    return {
+        "is_function_call": False,
+        "title": spec.get("subject") or "A question for you",
+        "fn": None,
+        "arguments": [],
+        "question": spec["msg"],
+        "run_id": found.run_id,
+        "outcome": "answered" if found.is_decided else None,
+        "found": found,
+    }

@@ -1,0 +1,1 @@
+"""Persistence: the tables (`models`), the engine (`db`) and the data functions beside them."""

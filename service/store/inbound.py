@@ -1,0 +1,46 @@
+"""Inbound email: stored raw on arrival, its outcome recorded on the same row afterwards."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import InboundMessage
+from .types import utcnow
+
+RECEIVED = "received"
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+
+
+def store_inbound(
+    session: Session, *, peer: str, envelope_from: str, envelope_to: list[str], raw: bytes
+) -> int:
+    row = InboundMessage(peer=peer, envelope_from=envelope_from, envelope_to=envelope_to, raw=raw)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def unprocessed_ids(session: Session) -> list[int]:
+    """Messages stored but not yet processed, e.g. when the service stopped in between."""
+    return list(
+        session.scalars(
+            select(InboundMessage.id).where(InboundMessage.status == RECEIVED).order_by(InboundMessage.id)
+        )
+    )
+
+
+def record_outcome(
+    row: InboundMessage,
+    *,
+    status: str,
+    reason: str | None = None,
+    detail: str | None = None,
+    request_id: int | None = None,
+) -> None:
+    row.status = status
+    row.reason = reason
+    row.detail = detail
+    row.request_id = request_id
+    row.processed_at = utcnow()

@@ -1,0 +1,128 @@
+"""The tables. Store functions in the sibling modules read and write them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import TZDateTime, int_pk, short_text, timestamp, utcnow
+
+FUNCTION_CALL = "function_call"
+HUMAN_CONTACT = "human_contact"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int_pk]
+    name: Mapped[short_text] = mapped_column(unique=True)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key, kept only as a hash; `prefix` lets a person tell keys apart."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int_pk]
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+
+
+class HumanRequest(Base):
+    """A function call awaiting approval, or a question awaiting an answer."""
+
+    __tablename__ = "human_requests"
+    __table_args__ = (UniqueConstraint("project_id", "kind", "call_id"),)
+
+    id: Mapped[int_pk]
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[short_text]
+    run_id: Mapped[short_text]
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Normalized addresses the request was sent to: the only ones whose replies count.
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+    approved: Mapped[bool | None] = mapped_column(default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    response: Mapped[str | None] = mapped_column(Text, default=None)
+    option_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(320), default=None)
+    decided_via: Mapped[str | None] = mapped_column(String(32), default=None)
+
+    @property
+    def is_decided(self) -> bool:
+        return self.responded_at is not None
+
+
+class OutboxMessage(Base):
+    """An email to send, written in the same transaction as the request it belongs to."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int_pk]
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("human_requests.id"), default=None)
+    message_id: Mapped[str] = mapped_column(String(255), index=True)
+    mail_from: Mapped[str] = mapped_column(String(320))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+
+
+class DevMail(Base):
+    """A message delivered to the built-in dev mailbox instead of a relay."""
+
+    __tablename__ = "dev_mail"
+
+    id: Mapped[int_pk]
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    delivered_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class InboundMessage(Base):
+    """An email received on the reply domain, stored raw before we answer 250."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int_pk]
+    received_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    peer: Mapped[str] = mapped_column(String(255))
+    envelope_from: Mapped[str] = mapped_column(String(320))
+    envelope_to: Mapped[list[str]] = mapped_column(JSON)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("human_requests.id"), default=None)
+    processed_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+
+
+class InstanceSetting(Base):
+    """Values the service generates once and every process shares (the signing key)."""
+
+    __tablename__ = "instance_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,108 @@
+"""Human requests: creating them, finding them, and recording the one decision each gets."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .models import HumanRequest, OutboxMessage
+from .types import utcnow
+
+# Base32 without padding, lower-cased: mail systems may fold the case of a local part.
+REPLY_TOKEN_BYTES = 15
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a person decided, and who and how, ready to be recorded once."""
+
+    decided_by: str
+    decided_via: str
+    approved: bool | None = None
+    comment: str | None = None
+    response: str | None = None
+    option_name: str | None = None
+
+
+def new_reply_token() -> str:
+    return secrets.token_hex(REPLY_TOKEN_BYTES)
+
+
+def find_request(session: Session, project_id: int, kind: str, call_id: str) -> HumanRequest | None:
+    return session.scalar(
+        select(HumanRequest).where(
+            HumanRequest.project_id == project_id,
+            HumanRequest.kind == kind,
+            HumanRequest.call_id == call_id,
+        )
+    )
+
+
+def add_request(
+    session: Session,
+    *,
+    project_id: int,
+    kind: str,
+    call_id: str,
+    run_id: str,
+    spec: dict[str, Any],
+    recipients: list[str],
+) -> HumanRequest:
+    request = HumanRequest(
+        project_id=project_id,
+        kind=kind,
+        call_id=call_id,
+        run_id=run_id,
+        spec=spec,
+        recipients=recipients,
+        reply_token=new_reply_token(),
+        requested_at=utcnow(),
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def request_by_reply_token(session: Session, token: str) -> HumanRequest | None:
+    return session.scalar(select(HumanRequest).where(HumanRequest.reply_token == token.lower()))
+
+
+def request_by_sent_message_ids(session: Session, message_ids: Iterable[str]) -> HumanRequest | None:
+    """The request whose email carried one of these Message-IDs (for replies that lost Reply-To)."""
+    ids = [message_id for message_id in message_ids if message_id]
+    if not ids:
+        return None
+    return session.scalar(
+        select(HumanRequest)
+        .join(OutboxMessage, OutboxMessage.request_id == HumanRequest.id)
+        .where(OutboxMessage.message_id.in_(ids))
+        .limit(1)
+    )
+
+
+def record_decision(session: Session, request_id: int, decision: Decision) -> bool:
+    """Record `decision` unless the request was already decided; True when this one counted.
+
+    The check and the write are one UPDATE, so two people deciding at the same moment
+    on two nodes cannot both win.
+    """
+    result = session.execute(
+        update(HumanRequest)
+        .where(HumanRequest.id == request_id, HumanRequest.responded_at.is_(None))
+        .values(
+            responded_at=utcnow(),
+            approved=decision.approved,
+            comment=decision.comment,
+            response=decision.response,
+            option_name=decision.option_name,
+            decided_by=decision.decided_by,
+            decided_via=decision.decided_via,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

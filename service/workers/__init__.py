@@ -1,0 +1,1 @@
+"""Background work of a running service: delivering the outbox, processing inbound mail."""
