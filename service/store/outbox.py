@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -25,7 +26,8 @@ def enqueue(session: Session, message: EmailMessage, request_id: int | None) -> 
         mail_from=_addresses(message, "From")[0],
         recipients=recipients,
         subject=str(message["Subject"]),
-        body=message.as_bytes(),
+        # CRLF line ends: smtplib sends bytes as they are, and SMTP wants CRLF.
+        body=message.as_bytes(policy=email.policy.SMTP),
     )
     session.add(row)
     session.flush()

@@ -1,0 +1,87 @@
+"""Fixtures: a real relay sink, and `signoff serve` on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from signoff_testing import (
+    MailSink,
+    RunningService,
+    free_port,
+    reset_database,
+    service_env,
+    start_mail_sink,
+)
+
+# CI points this at its PostgreSQL; on a developer's machine the same default is tried.
+POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Set in CI so that a missing PostgreSQL fails the run instead of skipping half the suite.
+REQUIRE_POSTGRES = os.environ.get("SIGNOFF_TEST_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _clean_signoff_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SDK reads these; a developer's own settings must not leak into tests.
+    for name in list(os.environ):
+        if name.startswith(("SIGNOFF_", "HUMANLAYER_")) and name != "SIGNOFF_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def mail_sink() -> Iterator[MailSink]:
+    sink, controller = start_mail_sink()
+    yield sink
+    controller.stop()
+
+
+def _postgres_or_skip() -> str:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        message = (
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({exc}). To run the PostgreSQL half of the suite, "
+            "start a server (user postgres, trust auth, database test) on 127.0.0.1:5432 or set "
+            "SIGNOFF_TEST_POSTGRES_URL to one you have."
+        )
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'signoff.db'}"
+    url = _postgres_or_skip()
+    reset_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def service(
+    database_url: str, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    workdir: Path = tmp_path_factory.mktemp("service")
+    http_port, smtp_port = free_port(), free_port()
+    running = RunningService(
+        env=service_env(database_url, http_port, smtp_port, mail_sink.port),
+        workdir=workdir,
+        http_port=http_port,
+        smtp_port=smtp_port,
+        database_url=database_url,
+    )
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def project_key(service: RunningService, request: pytest.FixtureRequest) -> str:
+    """A fresh project per test, its key made by `signoff keys create` while serve runs."""
+    return service.create_key(f"project-{request.node.name}")

@@ -1,0 +1,266 @@
+"""Helpers for tests that use signoff the way people do: over SMTP, HTTP and the CLI."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+import requests
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+from signoff_service.store.db import normalize_database_url
+from signoff_service.store.models import Base, InboundMessage
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session as DbSession
+
+REPLY_DOMAIN = "replies.example.com"
+SERVICE_FROM = "signoff@example.com"
+SECRET_KEY = "test-secret-key-not-for-production"
+LINK_PATTERN = re.compile(r"https?://[^\s<>\"']+/d/[A-Za-z0-9_.\-]+")
+WAIT_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float = WAIT_SECONDS, what: str = "condition"
+) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class _SinkHandler:
+    def __init__(self, sink: MailSink) -> None:
+        self._sink = sink
+
+    async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:
+        message = email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
+        self._sink.record(list(envelope.rcpt_tos), message)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@dataclass
+class MailSink:
+    """A real SMTP server on loopback standing in for the outbound relay."""
+
+    port: int = 0
+    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, recipients: list[str], message: EmailMessage) -> None:
+        with self._lock:
+            self.received.append((recipients, message))
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [message for recipients, message in self.received if address.lower() in recipients]
+
+    def wait_for_mail_to(self, address: str, count: int = 1) -> EmailMessage:
+        messages = wait_until(
+            lambda: (found := self.messages_to(address)) and len(found) >= count and found,
+            what=f"mail number {count} to {address}",
+        )
+        return messages[count - 1]  # type: ignore[index]
+
+
+def start_mail_sink() -> tuple[MailSink, Controller]:
+    sink = MailSink()
+    controller = Controller(_SinkHandler(sink), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    return sink, controller
+
+
+def text_body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, "the email has no text part"
+    return part.get_content()
+
+
+def html_body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert part is not None, "the email has no HTML part"
+    return part.get_content()
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    return list(dict.fromkeys(LINK_PATTERN.findall(text_body(message))))
+
+
+def link_after(message: EmailMessage, label: str) -> str:
+    """The link on the line that starts with `label` (e.g. 'Approve:')."""
+    for line in text_body(message).splitlines():
+        if line.strip().startswith(label):
+            found = LINK_PATTERN.search(line)
+            if found:
+                return found.group(0)
+    raise AssertionError(f"no {label!r} link in:\n{text_body(message)}")
+
+
+@dataclass
+class RunningService:
+    """`signoff serve` running in a subprocess, as a user would start it."""
+
+    env: dict[str, str]
+    workdir: Path
+    http_port: int
+    smtp_port: int
+    database_url: str
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/humanlayer/v1"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "serve.log"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [signoff_command(), "serve"], env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+        )
+        wait_until(self._healthy, what=f"signoff serve to answer /healthz (log: {self.log_path})")
+
+    def _healthy(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"signoff serve exited early:\n{self.log_path.read_text()}")
+        try:
+            return requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def run_cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [signoff_command(), *args],
+            env=self.env,
+            cwd=self.workdir,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def create_key(self, project: str) -> str:
+        result = self.run_cli("keys", "create", "--project", project)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def inbound_rows(self) -> list[InboundMessage]:
+        engine = create_engine(normalize_database_url(self.database_url))
+        try:
+            with DbSession(engine) as session:
+                return list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+        finally:
+            engine.dispose()
+
+    def processed_inbound_to(self, address: str, count: int = 1) -> list[InboundMessage]:
+        """Inbound messages sent to `address`, once `count` of them have been processed."""
+
+        def processed() -> list[InboundMessage]:
+            rows = [
+                row for row in self.inbound_rows() if address in row.envelope_to and row.status != "received"
+            ]
+            return rows if len(rows) >= count else []
+
+        return wait_until(processed, what=f"{count} processed message(s) to {address}")  # type: ignore[return-value]
+
+
+def signoff_command() -> str:
+    return str(Path(sys.executable).with_name("signoff"))
+
+
+def service_env(database_url: str, http_port: int, smtp_port: int, relay_port: int) -> dict[str, str]:
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("SIGNOFF_", "HUMANLAYER_"))
+    }
+    env.update(
+        SIGNOFF_HTTP_PORT=str(http_port),
+        SIGNOFF_SMTP_PORT=str(smtp_port),
+        SIGNOFF_DATABASE_URL=database_url,
+        SIGNOFF_OUTBOUND_URL=f"smtp://127.0.0.1:{relay_port}",
+        SIGNOFF_REPLY_DOMAIN=REPLY_DOMAIN,
+        SIGNOFF_FROM=SERVICE_FROM,
+        SIGNOFF_SECRET_KEY=SECRET_KEY,
+        SIGNOFF_LOG_LEVEL="debug",
+    )
+    return env
+
+
+def reset_database(database_url: str) -> None:
+    """Drop our tables so each test session starts from an empty store."""
+    engine = create_engine(normalize_database_url(database_url))
+    try:
+        Base.metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+def send_email(
+    smtp_port: int,
+    *,
+    mail_from: str,
+    to: str,
+    body: str,
+    subject: str = "Re: your request",
+    envelope_from: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Send a reply to the service's inbound SMTP server, as a person's mail server would."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = email.utils.make_msgid(domain="mail.example.org")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        client.send_message(
+            message, from_addr=mail_from if envelope_from is None else envelope_from, to_addrs=[to]
+        )
+
+
+def reply_headers(original: EmailMessage) -> dict[str, str]:
+    return {"In-Reply-To": str(original["Message-ID"]), "References": str(original["Message-ID"])}
+
+
+def unique_address(name: str) -> str:
+    return f"{name}.{time.monotonic_ns()}@example.com"
