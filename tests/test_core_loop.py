@@ -237,7 +237,7 @@ def test_tampered_and_used_links_get_readable_error_pages(
     message = mail_sink.wait_for_mail_to(approver)
     approve_link = link_after(message, "Approve:")
 
-    payload, timestamp, signature = approve_link.rsplit("/", 1)[1].split(".")
+    signature = approve_link.rsplit(".", 1)[1]
     tampered = approve_link.replace(signature, signature[::-1])
     for method in (requests.get, requests.post):
         page = method(tampered, timeout=10)

@@ -1,0 +1,88 @@
+"""The decision pages in a real headless Chromium, as a person on a laptop or phone sees them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from signoff_testing import WAIT_SECONDS, MailSink, RunningService, link_after, unique_address
+
+from signoff import ContactChannel, EmailContactChannel, HumanLayer
+
+CHROMIUM = os.environ.get("SIGNOFF_TEST_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("SIGNOFF_TEST_REQUIRE_BROWSER") == "1"
+ARTIFACTS = Path(os.environ.get("SIGNOFF_TEST_ARTIFACTS", "test-artifacts"))
+# Flags for a root sandbox with no network beyond loopback: no background fetches.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        message = (
+            f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) to run browser tests"
+        )
+        if REQUIRE_BROWSER:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.mark.browser
+def test_a_person_rejects_in_the_browser_and_the_agent_hears_why(
+    service: RunningService, mail_sink: MailSink, project_key: str, browser: object
+) -> None:
+    person = unique_address("browser")
+    hl = HumanLayer(
+        api_key=project_key,
+        api_base_url=service.api_url,
+        contact_channel=ContactChannel(email=EmailContactChannel(address=person)),
+    )
+
+    @hl.require_approval()
+    def publish_post(title: str, body: str) -> str:
+        return "published"
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(publish_post, title="<script>alert('x')</script>", body="Hello <b>world</b>")
+        message = mail_sink.wait_for_mail_to(person)
+
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.goto(link_after(message, "Reject:"))
+        assert page.locator("h1").inner_text() == "Run publish_post?"
+        # What the agent sent is shown as text, never run as markup.
+        assert "<script>alert('x')</script>" in page.locator("table.arguments").inner_text()
+        assert page.evaluate("document.querySelectorAll('main script, main b').length") == 0
+        _screenshot(page, "reject-form-phone")
+
+        page.fill("textarea[name=text]", "Not on the company blog, please.")
+        page.click("button.reject")
+        assert page.locator("h1").inner_text() == "Rejected"
+        assert person in page.locator(".decided-by").inner_text()
+        _screenshot(page, "rejected-phone")
+        assert future.result(timeout=WAIT_SECONDS) == (
+            "User denied publish_post with message: Not on the company blog, please."
+        )
+        page.close()
+
+
+def _screenshot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
