@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from signoff_testing import (
     MailSink,
     RunningService,

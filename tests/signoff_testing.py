@@ -20,10 +20,11 @@ from pathlib import Path
 import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
-from signoff_service.store.db import normalize_database_url
-from signoff_service.store.models import Base, InboundMessage
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session as DbSession
+
+from signoff_service.store.db import normalize_database_url
+from signoff_service.store.models import Base, InboundMessage
 
 REPLY_DOMAIN = "replies.example.com"
 SERVICE_FROM = "signoff@example.com"

@@ -10,7 +10,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import requests
+
 from signoff import ContactChannel, EmailContactChannel, FunctionCallSpec, HumanLayer
+
 from signoff_testing import (
     WAIT_SECONDS,
     MailSink,
@@ -257,7 +259,9 @@ def test_expired_link_gets_a_readable_page(
     service: RunningService, mail_sink: MailSink, project_key: str
 ) -> None:
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
     from signoff_service.tokens import LINK_SALT
+
     from signoff_testing import SECRET_KEY
 
     approver = unique_address("late")

@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from signoff_testing import WAIT_SECONDS, MailSink, RunningService, link_after, unique_address
 
 from signoff import ContactChannel, EmailContactChannel, HumanLayer
+
+from signoff_testing import WAIT_SECONDS, MailSink, RunningService, link_after, unique_address
 
 CHROMIUM = os.environ.get("SIGNOFF_TEST_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("SIGNOFF_TEST_REQUIRE_BROWSER") == "1"

@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
-from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
 from sqlalchemy.exc import IntegrityError
+
+from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
 
 from ..addresses import InvalidAddress, normalize_address
 from ..context import db, runtime

@@ -1,6 +1,7 @@
 """Tests for reading approve/reject decisions from reply text."""
 
 import pytest
+
 from signoff_service.mail_in.decision_words import APPROVE_WORDS, REJECT_WORDS, read_decision
 
 

@@ -5,6 +5,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
 from signoff_service.mail_in.reply_text import message_text, reply_text, strip_quoted_and_signature
 
 EMAILS = Path(__file__).parent / "emails"

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import pytest
+
 from signoff import ApprovalMethod, ContactChannel, EmailContactChannel, HumanLayer
 from signoff.client import SignoffClient
 
