@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -12,9 +11,7 @@ import pytest
 from signoff_testing import (
     MailSink,
     RunningService,
-    free_port,
     reset_database,
-    service_env,
     start_mail_sink,
 )
 
@@ -68,15 +65,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def service(
     database_url: str, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningService]:
-    workdir: Path = tmp_path_factory.mktemp("service")
-    http_port, smtp_port = free_port(), free_port()
-    running = RunningService(
-        env=service_env(database_url, http_port, smtp_port, mail_sink.port),
-        workdir=workdir,
-        http_port=http_port,
-        smtp_port=smtp_port,
-        database_url=database_url,
-    )
+    running = RunningService.configure(database_url, mail_sink, tmp_path_factory.mktemp("service"))
     running.start()
     yield running
     running.stop()

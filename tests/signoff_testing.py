@@ -130,6 +130,18 @@ class RunningService:
     database_url: str
     process: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def configure(cls, database_url: str, relay: MailSink, workdir: Path) -> RunningService:
+        """A service on free loopback ports, relaying its mail to `relay`; call start()."""
+        http_port, smtp_port = free_port(), free_port()
+        return cls(
+            env=service_env(database_url, http_port, smtp_port, relay.port),
+            workdir=workdir,
+            http_port=http_port,
+            smtp_port=smtp_port,
+            database_url=database_url,
+        )
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"

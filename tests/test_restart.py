@@ -15,23 +15,14 @@ from signoff_testing import (
     WAIT_SECONDS,
     MailSink,
     RunningService,
-    free_port,
     link_after,
-    service_env,
     unique_address,
 )
 
 
 @pytest.fixture
 def restartable_service(database_url: str, mail_sink: MailSink, tmp_path: Path) -> Iterator[RunningService]:
-    http_port, smtp_port = free_port(), free_port()
-    running = RunningService(
-        env=service_env(database_url, http_port, smtp_port, mail_sink.port),
-        workdir=tmp_path,
-        http_port=http_port,
-        smtp_port=smtp_port,
-        database_url=database_url,
-    )
+    running = RunningService.configure(database_url, mail_sink, tmp_path)
     running.start()
     yield running
     running.stop()
