@@ -125,9 +125,8 @@ def measure(pid: int, api: str, headers: dict, agents: int) -> None:
     after = server_figures(pid)
     print(f"| waiting agents | {agents} |")
     print("| --- | --- |")
-    print(
-        f"| wake after decision p50 / p95 / p99 | {quantiles[49]:.1f} / {quantiles[94]:.1f} / {quantiles[98]:.1f} ms |"
-    )
+    p50, p95, p99 = quantiles[49], quantiles[94], quantiles[98]
+    print(f"| wake after decision p50 / p95 / p99 | {p50:.1f} / {p95:.1f} / {p99:.1f} ms |")
     print(f"| server threads while all wait | {during_wait['Threads']} |")
     print(f"| server peak RSS | {after['VmHWM'] / 1024:.0f} MB |")
 
