@@ -16,6 +16,7 @@ from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from .config import Settings
+from .mail_out.compose import MailComposer
 from .store.db import Database
 from .store.settings import get_or_create_generated_secret
 from .tokens import LinkSigner
@@ -35,6 +36,7 @@ class Runtime:
         # Proves to the web app that a long-poll header came from our own ASGI layer.
         self.async_wait_secret = secrets.token_hex(16)
         self.signer = LinkSigner([self._secret_key()], settings.link_max_age_seconds)
+        self.composer = MailComposer(settings, self.signer)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

@@ -14,7 +14,6 @@ from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, Human
 from ..addresses import InvalidAddress, normalize_address
 from ..context import db, runtime
 from ..errors import AlreadyResponded, InvalidJSON, InvalidRequest, NotFound, Unauthorized
-from ..mail_out.compose import MailComposer
 from ..store import outbox
 from ..store.keys import project_for_key
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
@@ -122,8 +121,7 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
             spec=spec.model_dump(mode="json"),
             recipients=recipients,
         )
-        composer = MailComposer(runtime().settings, runtime().signer)
-        for message in composer.request_emails(created):
+        for message in runtime().composer.request_emails(created):
             outbox.enqueue(session, message, created.id)
         session.commit()
     except IntegrityError:

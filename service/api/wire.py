@@ -28,7 +28,7 @@ def to_wire(request: HumanRequest) -> FunctionCall | HumanContact:
                 responded_at=request.responded_at,
                 approved=request.approved,
                 # A rejection always carries a string: HumanLayer's client refuses one without.
-                comment=request.comment if request.approved is not False else request.comment or "",
+                comment="" if request.approved is False and request.comment is None else request.comment,
                 reject_option_name=request.option_name,
             ),
         )

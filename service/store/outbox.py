@@ -19,7 +19,7 @@ FAILED = "failed"
 
 def enqueue(session: Session, message: EmailMessage, request_id: int | None) -> OutboxMessage:
     recipients = [address for header in ("To", "Cc", "Bcc") for address in _addresses(message, header)]
-    del message["Bcc"]
+    del message["Bcc"]  # Bcc recipients are in the envelope only; the header would reveal them
     row = OutboxMessage(
         request_id=request_id,
         message_id=str(message["Message-ID"]),
