@@ -36,14 +36,7 @@ def create_call(app: object, headers: dict, call_id: str) -> object:
 def test_the_view_waits_and_wakes_when_another_thread_decides(app_and_key: tuple) -> None:
     app, key = app_and_key
     headers = {"Authorization": f"Bearer {key}"}
-    body = {
-        "run_id": "r",
-        "call_id": "c",
-        "spec": {"fn": "f", "kwargs": {}, "channel": {"email": {"address": "a@example.com"}}},
-    }
-    assert (
-        app.test_client().post("/humanlayer/v1/function_calls", json=body, headers=headers).status_code == 201
-    )
+    assert create_call(app, headers, "c").status_code == 201
 
     pending = app.test_client().get("/humanlayer/v1/function_calls/c?wait=0.2", headers=headers)
     assert pending.status_code == 200 and pending.json["status"]["approved"] is None
@@ -69,12 +62,7 @@ def test_the_view_waits_and_wakes_when_another_thread_decides(app_and_key: tuple
 def test_only_our_asgi_layer_gets_a_wait_ticket(app_and_key: tuple) -> None:
     app, key = app_and_key
     headers = {"Authorization": f"Bearer {key}"}
-    body = {
-        "run_id": "r",
-        "call_id": "d",
-        "spec": {"fn": "f", "kwargs": {}, "channel": {"email": {"address": "a@example.com"}}},
-    }
-    app.test_client().post("/humanlayer/v1/function_calls", json=body, headers=headers)
+    assert create_call(app, headers, "d").status_code == 201
     runtime = app.extensions["signoff"]
 
     spoofed = app.test_client().get(
