@@ -46,16 +46,30 @@ class MailComposer:
         token = self._signer.sign(LinkClaim(request_id=request.id, action=action, recipient=recipient))
         return f"{self._settings.public_base_url}/d/{token}"
 
-    def request_emails(self, request: HumanRequest) -> list[EmailMessage]:
-        """One message per recipient, since each carries links signed for that person."""
-        return [self._request_email(request, recipient) for recipient in request.recipients]
+    def request_emails(
+        self, request: HumanRequest, recipients: list[str] | None = None, escalation_msg: str | None = None
+    ) -> list[EmailMessage]:
+        """One message per recipient, since each carries links signed for that person.
 
-    def _request_email(self, request: HumanRequest, recipient: str) -> EmailMessage:
+        `recipients` defaults to everyone on the request; `escalation_msg` heads a follow-up
+        that brings the request to more people or reminds the first ones.
+        """
+        return [
+            self._request_email(request, recipient, escalation_msg)
+            for recipient in (request.recipients if recipients is None else recipients)
+        ]
+
+    def _request_email(
+        self, request: HumanRequest, recipient: str, escalation_msg: str | None
+    ) -> EmailMessage:
         channel = (request.spec.get("channel") or {}).get("email") or {}
         if request.kind == FUNCTION_CALL:
-            rendered = self.render("approval", self._approval_variables(request, recipient, channel))
+            variables = self._approval_variables(request, recipient, channel)
+            folder = "approval"
         else:
-            rendered = self.render("question", self._question_variables(request, recipient, channel))
+            variables = self._question_variables(request, recipient, channel)
+            folder = "question"
+        rendered = self.render(folder, {**variables, "escalation_msg": escalation_msg})
         message = self._envelope(rendered, recipient, request.reply_token)
         _continue_thread(message, channel)
         return message

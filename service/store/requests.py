@@ -68,6 +68,16 @@ def add_request(
     return request
 
 
+def add_recipients(session: Session, request: HumanRequest, addresses: list[str]) -> list[str]:
+    """Add normalized `addresses` to the request; returns those that were not on it yet."""
+    new = [address for address in dict.fromkeys(addresses) if address not in request.recipients]
+    if new:
+        # A new list, so the ORM sees the JSON column change.
+        request.recipients = [*request.recipients, *new]
+        session.flush()
+    return new
+
+
 def request_by_reply_token(session: Session, token: str) -> HumanRequest | None:
     return session.scalar(select(HumanRequest).where(HumanRequest.reply_token == token.lower()))
 

@@ -1,0 +1,20 @@
+"""The `signoff` command's entry point.
+
+`pip install signoff` (the SDK alone) installs the command too, but not the service's
+dependencies; say how to get them instead of failing with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    try:
+        from .cli import main as cli_main
+    except ModuleNotFoundError as exc:
+        sys.exit(
+            f"signoff: the service is not installed (missing module {exc.name!r}). "
+            "Install it with: pip install 'signoff[server]'"
+        )
+    cli_main()
