@@ -1,14 +1,17 @@
 """signoff: approvals and answers from people, by email, for AI agents and scripts.
 
 Decorate a tool with `HumanLayer().require_approval()` to have a person approve each call,
-or hand an agent `HumanLayer().human_as_tool()` so it can ask a person a question.
+or hand an agent `HumanLayer().human_as_tool()` so it can ask a person a question;
+`AsyncHumanLayer` does the same for asyncio agents.
 """
 
 import logging
 
 from .approval import ApprovalMethod, HumanLayer
+from .async_approval import AsyncHumanLayer
 from .client import SignoffClient
 from .exceptions import (
+    HumanLayerError,
     HumanLayerException,
     SignoffConnectionError,
     SignoffError,
@@ -28,6 +31,9 @@ from .models import (
     HumanContactSpec,
     HumanContactStatus,
     ResponseOption,
+    SlackContactChannel,
+    SMSContactChannel,
+    WhatsAppContactChannel,
 )
 
 # A library stays silent unless the application configures logging.
@@ -35,6 +41,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "ApprovalMethod",
+    "AsyncHumanLayer",
     "ContactChannel",
     "EmailContactChannel",
     "EmailRecipient",
@@ -46,12 +53,16 @@ __all__ = [
     "HumanContactSpec",
     "HumanContactStatus",
     "HumanLayer",
+    "HumanLayerError",
     "HumanLayerException",
     "ResponseOption",
+    "SMSContactChannel",
     "SignoffClient",
     "SignoffConnectionError",
     "SignoffError",
     "SignoffHTTPError",
     "SignoffTimeoutError",
+    "SlackContactChannel",
     "UserDeniedError",
+    "WhatsAppContactChannel",
 ]

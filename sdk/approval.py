@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+SpecT = TypeVar("SpecT", FunctionCallSpec, HumanContactSpec)
 
 # Keeps generated run ids well inside the wire format's id length limit.
 MAX_RUN_SLUG_LENGTH = 60
@@ -60,7 +61,7 @@ def _slug(text: str) -> str:
     return slug[:MAX_RUN_SLUG_LENGTH].strip("-") or "agent"
 
 
-def _arguments_for_display(fn: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:
+def arguments_for_display(fn: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:
     """Every argument of one call, by parameter name, in a form JSON can carry.
 
     Positional arguments are named too, otherwise the person approving would not see them.
@@ -86,7 +87,7 @@ def _arguments_for_display(fn: Callable[..., Any], args: tuple, kwargs: dict) ->
     return to_jsonable_python(shown, fallback=repr)
 
 
-def _name_contact_tool(tool: Callable[..., str], channel: ContactChannel | None) -> None:
+def name_contact_tool(tool: Callable[..., str], channel: ContactChannel | None) -> None:
     """Name and describe the tool after its channel: LLM frameworks show both to the model."""
     if channel is None or channel.email is None:
         return
@@ -99,11 +100,11 @@ def _name_contact_tool(tool: Callable[..., str], channel: ContactChannel | None)
         tool.__doc__ += f"\n\nAbout this person: {email.context_about_user}"
 
 
-def _function_call_decided(call: FunctionCall) -> bool:
+def function_call_decided(call: FunctionCall) -> bool:
     return call.status is not None and call.status.approved is not None
 
 
-def _human_contact_answered(contact: HumanContact) -> bool:
+def human_contact_answered(contact: HumanContact) -> bool:
     return contact.status is not None and contact.status.response is not None
 
 
@@ -120,12 +121,15 @@ class _ApprovalDecorator:
         return self._decorate(fn)
 
 
-class HumanLayer:
-    """Ask people before an agent acts, and ask them questions.
+def require_unique_option_names(options: list[ResponseOption] | None, argument: str) -> None:
+    # Checked when the tool is made, not when an agent first calls it.
+    names = [option.name for option in options or []]
+    if len(names) != len(set(names)):
+        raise SignoffError(f"{argument} must have unique names")
 
-    With an API key (argument, SIGNOFF_API_KEY or HUMANLAYER_API_KEY) requests go to the
-    signoff service and are answered by email; without one, they are asked at this terminal.
-    """
+
+class HumanLayerBase:
+    """What `HumanLayer` and `AsyncHumanLayer` share: settings, ids, and how answers read."""
 
     def __init__(
         self,
@@ -177,7 +181,9 @@ class HumanLayer:
         )
 
     def __repr__(self) -> str:
-        return f"HumanLayer(approval_method={self.approval_method.value!r}, run_id={self.run_id!r})"
+        return (
+            f"{type(self).__name__}(approval_method={self.approval_method.value!r}, run_id={self.run_id!r})"
+        )
 
     @classmethod
     def cli(cls, **kwargs: Any) -> Self:
@@ -194,6 +200,96 @@ class HumanLayer:
             **kwargs,
         )
 
+    def _require_client(self) -> SignoffClient:
+        if self.client is None:
+            raise SignoffError(
+                f"this needs the signoff service, but {type(self).__name__} is in CLI mode; "
+                "pass api_key or set SIGNOFF_API_KEY"
+            )
+        return self.client
+
+    def _report(self, message: str) -> None:
+        logger.info("%s", message)
+        if self.verbose:
+            print(f"signoff: {message}")
+
+    def _with_default_channel(self, spec: SpecT) -> SpecT:
+        if spec.channel is None and self.contact_channel is not None:
+            return spec.model_copy(update={"channel": self.contact_channel})
+        return spec
+
+    def _new_function_call(self, spec: FunctionCallSpec, call_id: str | None) -> FunctionCall:
+        return FunctionCall(run_id=self.run_id, call_id=call_id or self.genid("call"), spec=spec)
+
+    def _new_human_contact(self, spec: HumanContactSpec, call_id: str | None) -> HumanContact:
+        return HumanContact(run_id=self.run_id, call_id=call_id or self.genid("call"), spec=spec)
+
+    def _approval_spec(
+        self,
+        fn_name: str,
+        arguments: dict[str, Any],
+        contact_channel: ContactChannel | None,
+        reject_options: list[ResponseOption] | None,
+    ) -> FunctionCallSpec:
+        return FunctionCallSpec(
+            fn=fn_name,
+            kwargs=arguments,
+            channel=contact_channel or self.contact_channel,
+            reject_options=reject_options,
+        )
+
+    def _denial(self, fn_name: str, completed: FunctionCall.Completed) -> str | None:
+        """None when approved, else the sentence the agent's model reads instead of a result."""
+        decision = completed.as_completed()
+        if decision.approved:
+            self._report(f"human approved {fn_name}")
+            return None
+        self._report(f"human denied {fn_name} with message: {decision.comment}")
+        return f"User denied {fn_name} with message: {decision.comment}"
+
+    def _question_spec(
+        self,
+        message: str,
+        subject: str | None,
+        channel: ContactChannel | None,
+        response_options: list[ResponseOption] | None,
+    ) -> HumanContactSpec:
+        if channel is not None and channel.email is not None and channel.email.subject:
+            # The channel's subject keeps the reply in an existing email thread,
+            # which matters more than whatever subject the model came up with.
+            subject = channel.email.subject
+        return HumanContactSpec(
+            msg=message, subject=subject, channel=channel, response_options=response_options
+        )
+
+    def _ask_for_approval_on_terminal(self, fn_name: str, arguments: dict[str, Any]) -> str | None:
+        """None when approved at the terminal, else the denial to hand back to the agent."""
+        print(f"\nAgent {self.run_id} wants to call\n\n{fn_name}({json.dumps(arguments, indent=2)})\n")
+        try:
+            feedback = input("Press ENTER to approve, or type feedback to deny: ").strip()
+        except EOFError as exc:
+            # No terminal means nobody can approve, and silence must never count as a yes.
+            raise UserDeniedError(f"nobody approved {fn_name}: standard input is closed") from exc
+        if feedback:
+            return f"User denied {fn_name} with feedback: {feedback}"
+        return None
+
+    def _ask_on_terminal(self, message: str, subject: str | None) -> str:
+        heading = f" ({subject})" if subject else ""
+        print(f"\nAgent {self.run_id} asks{heading}:\n\n{message}\n")
+        try:
+            return input("Your answer: ")
+        except EOFError as exc:
+            raise SignoffError("nobody can answer: standard input is closed") from exc
+
+
+class HumanLayer(HumanLayerBase):
+    """Ask people before an agent acts, and ask them questions.
+
+    With an API key (argument, SIGNOFF_API_KEY or HUMANLAYER_API_KEY) requests go to the
+    signoff service and are answered by email; without one, they are asked at this terminal.
+    """
+
     # Approvals
 
     def require_approval(
@@ -207,14 +303,17 @@ class HumanLayer:
         does not run, and the wrapper returns a sentence saying so, which the agent's model
         reads as the tool's result.
         """
+        require_unique_option_names(reject_options, "reject_options")
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             if inspect.iscoroutinefunction(fn):
-                raise TypeError(f"require_approval cannot wrap the async function {fn.__name__}")
+                raise TypeError(
+                    f"require_approval cannot wrap the async function {fn.__name__}; use AsyncHumanLayer"
+                )
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                arguments = _arguments_for_display(fn, args, kwargs)
+                arguments = arguments_for_display(fn, args, kwargs)
                 denial = self._ask_for_approval(fn.__name__, arguments, contact_channel, reject_options)
                 if denial is not None:
                     return denial
@@ -234,44 +333,21 @@ class HumanLayer:
         """None when approved, else the denial to hand back to the agent."""
         if self.approval_method is ApprovalMethod.CLI:
             return self._ask_for_approval_on_terminal(fn_name, arguments)
-        spec = FunctionCallSpec(
-            fn=fn_name,
-            kwargs=arguments,
-            channel=contact_channel or self.contact_channel,
-            reject_options=reject_options,
-        )
-        decision = self.fetch_approval(spec).as_completed()
-        if decision.approved:
-            self._report(f"human approved {fn_name}")
-            return None
-        self._report(f"human denied {fn_name} with message: {decision.comment}")
-        return f"User denied {fn_name} with message: {decision.comment}"
-
-    def _ask_for_approval_on_terminal(self, fn_name: str, arguments: dict[str, Any]) -> str | None:
-        print(f"\nAgent {self.run_id} wants to call\n\n{fn_name}({json.dumps(arguments, indent=2)})\n")
-        try:
-            feedback = input("Press ENTER to approve, or type feedback to deny: ").strip()
-        except EOFError as exc:
-            # No terminal means nobody can approve, and silence must never count as a yes.
-            raise UserDeniedError(f"nobody approved {fn_name}: standard input is closed") from exc
-        if feedback:
-            return f"User denied {fn_name} with feedback: {feedback}"
-        return None
+        spec = self._approval_spec(fn_name, arguments, contact_channel, reject_options)
+        return self._denial(fn_name, self.fetch_approval(spec))
 
     def fetch_approval(self, spec: FunctionCallSpec) -> FunctionCall.Completed:
         """Ask for approval and block until someone decides."""
         client = self._require_client()
-        if spec.channel is None and self.contact_channel is not None:
-            spec = spec.model_copy(update={"channel": self.contact_channel})
         call = self.create_function_call(spec)
-        if not _function_call_decided(call):
+        if not function_call_decided(call):
             self._report(f"waiting for approval of {spec.fn}")
             call = client.wait_for_function_call(call.call_id, timeout=self.wait_timeout_seconds)
         return FunctionCall.Completed(call=call)
 
     def create_function_call(self, spec: FunctionCallSpec, call_id: str | None = None) -> FunctionCall:
         """Ask for approval without waiting for it."""
-        call = FunctionCall(run_id=self.run_id, call_id=call_id or self.genid("call"), spec=spec)
+        call = self._new_function_call(self._with_default_channel(spec), call_id)
         return self._require_client().create_function_call(call)
 
     def get_function_call(self, call_id: str) -> FunctionCall:
@@ -291,49 +367,31 @@ class HumanLayer:
         response_options: list[ResponseOption] | None = None,
     ) -> Callable[..., str]:
         """A tool an agent can call to ask a person something; it returns their answer."""
+        require_unique_option_names(response_options, "response_options")
         channel = contact_channel or self.contact_channel
 
         def contact_human(message: str, subject: str | None = None) -> str:
             """Ask a human a question and wait for the answer."""
             if self.approval_method is ApprovalMethod.CLI:
                 return self._ask_on_terminal(message, subject)
-            if channel is not None and channel.email is not None and channel.email.subject:
-                # The channel's subject keeps the reply in an existing email thread,
-                # which matters more than whatever subject the model came up with.
-                subject = channel.email.subject
-            spec = HumanContactSpec(
-                msg=message,
-                subject=subject,
-                channel=channel,
-                response_options=response_options,
-            )
+            spec = self._question_spec(message, subject, channel, response_options)
             return self.fetch_human_response(spec).as_completed()
 
-        _name_contact_tool(contact_human, channel)
+        name_contact_tool(contact_human, channel)
         return contact_human
-
-    def _ask_on_terminal(self, message: str, subject: str | None) -> str:
-        heading = f" ({subject})" if subject else ""
-        print(f"\nAgent {self.run_id} asks{heading}:\n\n{message}\n")
-        try:
-            return input("Your answer: ")
-        except EOFError as exc:
-            raise SignoffError("nobody can answer: standard input is closed") from exc
 
     def fetch_human_response(self, spec: HumanContactSpec) -> HumanContact.Completed:
         """Ask a person a question and block until they answer."""
         client = self._require_client()
-        if spec.channel is None and self.contact_channel is not None:
-            spec = spec.model_copy(update={"channel": self.contact_channel})
         contact = self.create_human_contact(spec)
-        if not _human_contact_answered(contact):
+        if not human_contact_answered(contact):
             self._report("waiting for a human to answer")
             contact = client.wait_for_human_contact(contact.call_id, timeout=self.wait_timeout_seconds)
         return HumanContact.Completed(contact=contact)
 
     def create_human_contact(self, spec: HumanContactSpec, call_id: str | None = None) -> HumanContact:
         """Ask a person a question without waiting for the answer."""
-        contact = HumanContact(run_id=self.run_id, call_id=call_id or self.genid("call"), spec=spec)
+        contact = self._new_human_contact(self._with_default_channel(spec), call_id)
         return self._require_client().create_human_contact(contact)
 
     def get_human_contact(self, call_id: str) -> HumanContact:
@@ -345,20 +403,5 @@ class HumanLayer:
     def escalate_email_human_contact(self, call_id: str, escalation: Escalation) -> HumanContact:
         return self._require_client().escalate_email_human_contact(call_id, escalation)
 
-    # Helpers
 
-    def _require_client(self) -> SignoffClient:
-        if self.client is None:
-            raise SignoffError(
-                "this needs the signoff service, but HumanLayer is in CLI mode; "
-                "pass api_key or set SIGNOFF_API_KEY"
-            )
-        return self.client
-
-    def _report(self, message: str) -> None:
-        logger.info("%s", message)
-        if self.verbose:
-            print(f"signoff: {message}")
-
-
-__all__ = ["ApprovalMethod", "HumanLayer", "new_id"]
+__all__ = ["ApprovalMethod", "HumanLayer", "HumanLayerBase", "new_id"]

@@ -9,8 +9,9 @@ class SignoffError(Exception):
     """Something went wrong talking to signoff or waiting for a person."""
 
 
-# The name HumanLayer's SDK uses, so code written against it keeps catching our errors.
+# The names HumanLayer's SDK uses, so code written against it keeps catching our errors.
 HumanLayerException = SignoffError
+HumanLayerError = SignoffError
 
 
 class SignoffHTTPError(SignoffError):
@@ -51,6 +52,7 @@ class SignoffTimeoutError(SignoffError, TimeoutError):
 
 
 __all__ = [
+    "HumanLayerError",
     "HumanLayerException",
     "SignoffConnectionError",
     "SignoffError",

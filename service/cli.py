@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from .cli_ask import approve_run, ask
 from .config import ConfigError, Settings, load_settings
 from .store.db import Database
 from .store.keys import create_api_key, get_or_create_project
@@ -73,3 +74,7 @@ def show_default_config() -> None:
     from .config import default_config_text
 
     click.echo(default_config_text(), nl=False)
+
+
+main.add_command(ask)
+main.add_command(approve_run)
