@@ -17,3 +17,9 @@ def normalize_address(address: str) -> str:
         raise InvalidAddress(f"{address!r} is not a valid email address: {exc}") from exc
     # Mail systems treat local parts case-insensitively in practice, and people type them so.
     return checked.normalized.lower()
+
+
+def mailbox_key(address: str) -> str:
+    """The mailbox an address delivers to: `Ann+work@x` and `ann@x` are one person's."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"

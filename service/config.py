@@ -39,6 +39,8 @@ class Settings:
     secret_key: str
     link_max_age_seconds: int
     max_message_bytes: int
+    require_dkim: bool
+    trusted_authserv_id: str
     log_level: str
 
     @property
@@ -73,6 +75,17 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
 def _log_level(value: Any) -> str:
     level = _text(value).lower()
     if level not in LOG_LEVELS:
@@ -103,6 +116,8 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("secret_key", "secret_key", _text),
     ("link_max_age_seconds", "link_max_age_seconds", _positive_int),
     ("max_message_bytes", "max_message_bytes", _positive_int),
+    ("require_dkim", "require_dkim", _boolean),
+    ("trusted_authserv_id", "trusted_authserv_id", _text),
     ("log_level", "log_level", _log_level),
 )
 assert {attribute for _, attribute, _ in _SETTINGS} == {field.name for field in fields(Settings)}

@@ -1,6 +1,7 @@
 """Signed tokens for the links in our emails.
 
-A token names one request, one action and the recipient it was mailed to. It is signed
+A token names one request, one action (with the response option it picks, if any) and the
+recipient it was mailed to. It is signed
 (so it cannot be forged or altered), it expires, and it decides at most once because a
 request takes only its first decision.
 """
@@ -38,6 +39,7 @@ class LinkClaim:
     request_id: int
     action: str
     recipient: str
+    option: str | None = None
 
 
 class LinkSigner:
@@ -47,7 +49,7 @@ class LinkSigner:
         self._max_age = max_age_seconds
 
     def sign(self, claim: LinkClaim) -> str:
-        return self._serializer.dumps([claim.request_id, claim.action, claim.recipient])
+        return self._serializer.dumps([claim.request_id, claim.action, claim.recipient, claim.option])
 
     def verify(self, token: str) -> LinkClaim:
         try:
@@ -62,10 +64,11 @@ class LinkSigner:
 def _claim_from_payload(payload: object) -> LinkClaim:
     if (
         isinstance(payload, list)
-        and len(payload) == 3
+        and len(payload) == 4
         and isinstance(payload[0], int)
         and payload[1] in ACTIONS
         and isinstance(payload[2], str)
+        and (payload[3] is None or isinstance(payload[3], str))
     ):
-        return LinkClaim(request_id=payload[0], action=payload[1], recipient=payload[2])
+        return LinkClaim(request_id=payload[0], action=payload[1], recipient=payload[2], option=payload[3])
     raise LinkInvalid("This link is not valid.")

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from sqlalchemy import make_url
 
 from signoff_testing import (
     MailSink,
     RunningService,
-    reset_database,
     start_mail_sink,
 )
 
@@ -53,12 +53,19 @@ def _postgres_or_skip() -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'signoff.db'}"
-    url = _postgres_or_skip()
-    reset_database(url)
-    return url
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'signoff.db'}"
+        return
+    # A database of this run's own, so that runs side by side never share tables.
+    admin_url = _postgres_or_skip()
+    name = f"signoff_test_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

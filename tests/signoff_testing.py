@@ -23,8 +23,9 @@ from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session as DbSession
 
+from signoff import ContactChannel, EmailContactChannel, HumanLayer
 from signoff_service.store.db import normalize_database_url
-from signoff_service.store.models import Base, InboundMessage
+from signoff_service.store.models import InboundMessage
 
 REPLY_DOMAIN = "replies.example.com"
 SERVICE_FROM = "signoff@example.com"
@@ -96,13 +97,13 @@ def start_mail_sink() -> tuple[MailSink, Controller]:
 def text_body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None, "the email has no text part"
-    return part.get_content()
+    return part.get_content().replace("\r\n", "\n")
 
 
 def html_body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("html",))
     assert part is not None, "the email has no HTML part"
-    return part.get_content()
+    return part.get_content().replace("\r\n", "\n")
 
 
 def links_in(message: EmailMessage) -> list[str]:
@@ -216,6 +217,16 @@ class RunningService:
         return wait_until(processed, what=f"{count} processed message(s) to {address}")  # type: ignore[return-value]
 
 
+def agent_layer(service: RunningService, key: str, channel: object, **options: object) -> HumanLayer:
+    """The SDK as an agent would hold it, giving up after WAIT_SECONDS so a failed test cannot hang."""
+    if isinstance(channel, str):
+        channel = EmailContactChannel(address=channel)
+    if isinstance(channel, EmailContactChannel):
+        channel = ContactChannel(email=channel)
+    options.setdefault("api_base_url", service.api_url)
+    return HumanLayer(api_key=key, contact_channel=channel, wait_timeout_seconds=WAIT_SECONDS, **options)
+
+
 def signoff_command() -> str:
     return str(Path(sys.executable).with_name("signoff"))
 
@@ -235,15 +246,6 @@ def service_env(database_url: str, http_port: int, smtp_port: int, relay_port: i
         SIGNOFF_LOG_LEVEL="debug",
     )
     return env
-
-
-def reset_database(database_url: str) -> None:
-    """Drop our tables so each test session starts from an empty store."""
-    engine = create_engine(normalize_database_url(database_url))
-    try:
-        Base.metadata.drop_all(engine)
-    finally:
-        engine.dispose()
 
 
 def send_email(

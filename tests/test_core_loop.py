@@ -17,6 +17,7 @@ from signoff_testing import (
     WAIT_SECONDS,
     MailSink,
     RunningService,
+    agent_layer,
     link_after,
     reply_headers,
     send_email,
@@ -33,12 +34,7 @@ def agent_pool() -> ThreadPoolExecutor:
 
 
 def make_layer(service: RunningService, key: str, address: str) -> HumanLayer:
-    return HumanLayer(
-        api_key=key,
-        api_base_url=service.api_url,
-        run_id="test-run",
-        contact_channel=ContactChannel(email=EmailContactChannel(address=address)),
-    )
+    return agent_layer(service, key, address, run_id="test-run")
 
 
 def approval_gate(service: RunningService, key: str, address: str, calls: list) -> object:

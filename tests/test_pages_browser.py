@@ -87,3 +87,48 @@ def test_a_person_rejects_in_the_browser_and_the_agent_hears_why(
 def _screenshot(page: object, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_the_approval_email_is_saved_as_html_and_a_screenshot(
+    service: RunningService, mail_sink: MailSink, project_key: str, browser: object
+) -> None:
+    from signoff import FunctionCallSpec, ResponseOption
+
+    from signoff_testing import html_body
+
+    person = unique_address("screenshot")
+    hl = HumanLayer(
+        api_key=project_key,
+        api_base_url=service.api_url,
+        contact_channel=ContactChannel(
+            email=EmailContactChannel(address=person, context_about_user="You own the payments budget.")
+        ),
+    )
+    hl.create_function_call(
+        FunctionCallSpec(
+            fn="transfer_funds",
+            kwargs={
+                "amount": 1250,
+                "currency": "EUR",
+                "to": {"iban": "DE02 1203 0000 0000 2020 51", "name": "ACME"},
+            },
+            reject_options=[
+                ResponseOption(name="too_much", title="Too much", description="Over the monthly limit")
+            ],
+        )
+    )
+    html = html_body(mail_sink.wait_for_mail_to(person))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "approval-email.html").write_text(html, encoding="utf-8")
+    for name, viewport in (
+        ("desktop", {"width": 1024, "height": 900}),
+        ("phone", {"width": 390, "height": 844}),
+    ):
+        page = browser.new_page(viewport=viewport)
+        page.set_content(html)
+        visible = page.locator("body").inner_text()
+        assert "Approval needed: transfer_funds" in visible and "Reject: Too much" in visible
+        assert page.get_by_role("link", name="Approve").is_visible()
+        _screenshot(page, f"approval-email-{name}")
+        page.close()

@@ -36,6 +36,10 @@ class SenderNotAllowed(Rejected):
     reason = "sender_not_allowed"
 
 
+class SenderNotAuthenticated(Rejected):
+    reason = "dkim_failed"
+
+
 class AlreadyDecided(Rejected):
     reason = "already_decided"
 

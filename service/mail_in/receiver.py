@@ -1,9 +1,9 @@
 """Turn a stored inbound email into an answer, or record why it is not one.
 
 The message is already durable (stored before SMTP said 250). Processing runs the checks
-in `steps` in a fixed order; the first failure names the reason, stored on the row.
-Nothing here ever writes back to the sender: bounces and auto-replies must not start a
-mail loop, and a stranger learns nothing from silence.
+in `steps` in a fixed order; the first failure names the reason, stored on the row. Only
+an accepted reply is answered, with one confirmation: bounces and auto-replies must not
+start a mail loop, and a stranger learns nothing from silence.
 """
 
 from __future__ import annotations
@@ -11,26 +11,44 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+from dataclasses import dataclass
 from email.errors import MessageError
 from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
 from ..context import Runtime
-from ..store import inbound
+from ..store import inbound, outbox
 from ..store.models import FUNCTION_CALL, HumanRequest, InboundMessage
 from ..store.requests import Decision, record_decision
-from .decision_words import read_decision
+from .decision_words import match_response_option, read_approval_reply
 from .errors import AlreadyDecided, EmptyReply, Rejected, Unparseable
 from .reply_text import reply_text
-from .steps import Arrival, check_sender, check_still_open, find_request, reject_auto_replies, reject_bounces
+from .steps import (
+    Arrival,
+    check_sender,
+    check_sender_signed,
+    check_still_open,
+    find_request,
+    reject_auto_replies,
+    reject_bounces,
+)
 
 log = logging.getLogger(__name__)
 
 DECIDED_VIA_EMAIL = "email"
+PARSE_ERRORS = (MessageError, ValueError, LookupError, TypeError, UnicodeError)
 
 # The whole policy, in order: checks on the message alone come before any lookup.
 ARRIVAL_CHECKS = (reject_bounces, reject_auto_replies)
+
+
+@dataclass(frozen=True)
+class AcceptedReply:
+    request: HumanRequest
+    arrival: Arrival
+    sender: str
+    decision: Decision
 
 
 class InboundProcessor:
@@ -38,13 +56,12 @@ class InboundProcessor:
         self._runtime = runtime
 
     def process(self, inbound_id: int) -> None:
-        decided_request_id = None
         with self._runtime.session() as session:
             row = session.get(InboundMessage, inbound_id, with_for_update=True)
             if row is None or row.status != inbound.RECEIVED:
                 return
             try:
-                decided_request_id = self._accept(session, row)
+                accepted = self._accept(session, row)
             except Rejected as rejection:
                 inbound.record_outcome(
                     row,
@@ -55,9 +72,11 @@ class InboundProcessor:
                 )
                 log.info("inbound %s rejected: %s (%s)", row.id, rejection.reason, rejection.detail)
                 return
-            inbound.record_outcome(row, status=inbound.ACCEPTED, request_id=decided_request_id)
-            log.info("inbound %s answered request %s", row.id, decided_request_id)
-        self._runtime.request_decided(decided_request_id)
+            inbound.record_outcome(row, status=inbound.ACCEPTED, request_id=accepted.request.id)
+            self._confirm(session, accepted)
+            log.info("inbound %s answered request %s", row.id, accepted.request.id)
+        self._runtime.request_decided(accepted.request.id)
+        self._runtime.mail_queued()
 
     def process_backlog(self) -> int:
         """Finish messages stored by an earlier run that stopped before processing them."""
@@ -67,37 +86,84 @@ class InboundProcessor:
             self.process(inbound_id)
         return len(pending)
 
-    def _accept(self, session: Session, row: InboundMessage) -> int:
-        arrival = Arrival(_parse(row.raw), row.envelope_from, row.envelope_to)
+    def _accept(self, session: Session, row: InboundMessage) -> AcceptedReply:
+        message = _parse(row.raw)
+        row.attachments = _attachments(message)
+        arrival = Arrival(message, row.raw, row.envelope_from, row.envelope_to)
         for check in ARRIVAL_CHECKS:
             check(arrival)
         request = find_request(session, arrival, self._runtime.settings.reply_domain)
         check_still_open(request)
         sender = check_sender(arrival, request)
-        if not record_decision(session, request.id, _decision(arrival.message, request, sender)):
+        check_sender_signed(arrival, request, sender, self._runtime.settings)
+        decision = _decision(message, request, sender)
+        if not record_decision(session, request.id, decision):
             raise AlreadyDecided("another answer was recorded first", request.id)
-        return request.id
+        return AcceptedReply(request, arrival, sender, decision)
+
+    def _confirm(self, session: Session, accepted: AcceptedReply) -> None:
+        # Written with the outcome, in one transaction: exactly one confirmation per reply.
+        mail = self._runtime.composer.confirmation_email(
+            accepted.request, accepted.arrival.message, accepted.sender, describe(accepted.decision)
+        )
+        outbox.enqueue(session, mail.message, mail.envelope_to, accepted.request.id)
+
+
+def describe(decision: Decision) -> str:
+    """What we recorded, in the words the person gets back."""
+    option = f" (option: {decision.option_name})" if decision.option_name else ""
+    if decision.approved is True:
+        return f"Approved{option}." + (f"\nComment: {decision.comment}" if decision.comment else "")
+    if decision.approved is False:
+        return f"Rejected{option}." + (f"\nComment: {decision.comment}" if decision.comment else "")
+    return f"Answer{option}:\n{decision.response}"
 
 
 def _parse(raw: bytes) -> EmailMessage:
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         message.get_content_type()
-    except (MessageError, ValueError, LookupError, TypeError) as exc:
+    except PARSE_ERRORS as exc:
         raise Unparseable(f"cannot parse the message: {exc}") from exc
     return message  # type: ignore[return-value]
+
+
+def _attachments(message: EmailMessage) -> list[dict[str, object]]:
+    """Files that came with the reply: kept in the raw message, listed, never read as an answer."""
+    found = []
+    try:
+        for part in message.iter_attachments() if message.is_multipart() else []:
+            payload = part.get_payload(decode=True) or b""
+            found.append(
+                {
+                    "filename": part.get_filename() or "(unnamed)",
+                    "content_type": part.get_content_type(),
+                    "size": len(payload),
+                }
+            )
+    except PARSE_ERRORS as exc:
+        log.info("inbound: could not list attachments: %s", exc)
+    return found
 
 
 def _decision(message: EmailMessage, request: HumanRequest, sender: str) -> Decision:
     try:
         text = reply_text(message)
-    except (MessageError, ValueError, LookupError, TypeError) as exc:
+    except PARSE_ERRORS as exc:
         raise Unparseable(f"cannot read the body: {exc}", request.id) from exc
     if not text:
         raise EmptyReply("the reply has no text of its own", request.id)
     if request.kind != FUNCTION_CALL:
-        return Decision(sender, DECIDED_VIA_EMAIL, response=text)
-    approved, comment = read_decision(text)
+        options = [option["name"] for option in request.spec.get("response_options") or []]
+        return Decision(
+            sender, DECIDED_VIA_EMAIL, response=text, option_name=match_response_option(text, options)
+        )
+    options = [option["name"] for option in request.spec.get("reject_options") or []]
+    reply = read_approval_reply(text, options)
     return Decision(
-        sender, DECIDED_VIA_EMAIL, approved=approved, comment=comment or (None if approved else "")
+        sender,
+        DECIDED_VIA_EMAIL,
+        approved=reply.approved,
+        comment=reply.comment or (None if reply.approved else ""),
+        option_name=reply.option_name,
     )

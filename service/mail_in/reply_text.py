@@ -1,247 +1,230 @@
 """Pull out what a person actually wrote in an email reply.
 
-A reply usually carries far more than the answer: the quoted original, an
-attribution line, a signature and a "Sent from my phone" footer. This module
-finds the message body (plain text preferred, HTML converted when that is all
-there is) and cuts it down to the person's own words, so the decision reader
-only ever looks at fresh text.
+A reply usually carries far more than the answer: the quoted original, an attribution line
+("On ... wrote:"), a signature, a sign-off and a "Sent from my phone" footer. This module
+cuts the body text (found by `message_body`) down to the person's own words. For inline
+replies those are the person's unquoted lines in order, one blank line where a quoted block
+was left out. The rules and the corpus they are measured on are in docs/reply-parsing.md.
 """
 
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage, Message
-from html.parser import HTMLParser
+from email.message import EmailMessage
 
-# --- Patterns (issue #3 extends these for more languages and clients) -------
+from .message_body import message_text
 
-# Attribution lines that introduce a quoted original. Each pattern is matched
-# against one stripped line, or two consecutive lines joined by a space,
-# because Gmail wraps long attributions.
-ATTRIBUTION_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"On\s.{1,250}\swrote:"),  # English (Gmail, Apple Mail, Thunderbird)
-    re.compile(r"Am\s.{1,250}\sschrieb\s.{0,250}:"),  # German
-    re.compile(r"Le\s.{1,250}\sa\s+écrit\s*:"),  # French
-    re.compile(r"El\s.{1,250}\sescribió\s*:"),  # Spanish
+# --- What clients write around a reply, per language -------------------------------------
+
+_ANY = r".{1,250}"
+# Matched against one stripped line, or two joined by a space (Gmail wraps long ones).
+ATTRIBUTION_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        rf"On\s{_ANY}\swrote\s*:",  # English
+        rf"Am\s{_ANY}\sschrieb(?:\s{_ANY})?\s*:",  # German
+        rf"Le\s{_ANY}\sa\s+écrit\s*:",  # French
+        rf"El\s{_ANY}\sescribió\s*:",  # Spanish
+        rf"Op\s{_ANY}\s(?:schreef(?:\s{_ANY})?|het\s+volgende\s+geschreven)\s*:",  # Dutch
+        rf"Em\s{_ANY}\sescreveu\s*:",  # Portuguese
+        rf"Il\s{_ANY}\sha\s+scritto\s*:",  # Italian
+        rf"{_ANY}さんは書きました\s*[:\uff1a]",  # Japanese (Thunderbird)
+        rf"{_ANY}<[^<>\s]+@[^<>\s]+>\s*のメール\s*[:\uff1a]",  # Japanese (Apple Mail)
+        r"\d{4}年\d{1,2}月\d{1,2}日.{1,200}<[^<>\s]+@[^<>\s]+>\s*[:\uff1a]",  # Japanese (Gmail)
+    )
 )
 
-# Separator lines some clients put above the forwarded/replied original.
-ORIGINAL_MESSAGE_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"-{2,}\s*Original Message\s*-{2,}", re.IGNORECASE),
-    re.compile(r"-{2,}\s*Ursprüngliche Nachricht\s*-{2,}", re.IGNORECASE),
-    re.compile(r"-{2,}\s*Message d'origine\s*-{2,}", re.IGNORECASE),
-    re.compile(r"-{2,}\s*Mensaje original\s*-{2,}", re.IGNORECASE),
+ATTRIBUTION_MAX_LENGTH = 600  # longer lines are prose; also bounds the regex work per line
+
+# Any language: a line ending in a colon that names an address, a date or a time, directly
+# above quoted lines. Only trusted with the quote under it, as ordinary text can look so.
+LOOSE_ATTRIBUTION = re.compile(
+    r".{0,300}(?:@[\w.-]+\.\w+|\d{1,2}:\d{2}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}).{0,300}[:\uff1a]"
 )
 
-# Header labels of the block Outlook writes above the original:
-# "From:" then, within a few lines, "Sent:"/"Date:" and "To:"/"Subject:".
-HEADER_FROM_LABELS: tuple[str, ...] = ("From", "Von", "De", "Van")
-HEADER_DATE_LABELS: tuple[str, ...] = ("Sent", "Date", "Gesendet", "Datum", "Envoyé", "Enviado", "Fecha")
-HEADER_TO_LABELS: tuple[str, ...] = ("To", "Subject", "An", "Betreff", "À", "Objet", "Para", "Asunto")
+# Dashed lines above an original that follows unquoted ("-----Original Message-----",
+# Gmail's and Thunderbird's forward separators, Samsung's "-------- Original message --------").
+SEPARATOR_PHRASES: tuple[str, ...] = (
+    "Original Message",
+    "Forwarded message",
+    "Ursprüngliche Nachricht",
+    "Weitergeleitete Nachricht",
+    "Message d'origine",
+    "Message transféré",
+    "Mensaje original",
+    "Mensaje reenviado",
+    "Oorspronkelijk bericht",
+    "Doorgestuurd bericht",
+    "Mensagem original",
+    "Mensagem encaminhada",
+    "Messaggio originale",
+    "Messaggio inoltrato",
+    "元のメッセージ",
+    "転送メッセージ",
+)
+# Apple Mail's line above a forwarded message.
+FORWARD_INTROS: tuple[str, ...] = (
+    "Begin forwarded message",
+    "Anfang der weitergeleiteten Nachricht",
+    "Début du message réexpédié",
+    "Inicio del mensaje reenviado",
+    "Begin doorgestuurd bericht",
+    "Início da mensagem encaminhada",
+    "Inizio messaggio inoltrato",
+    "転送されたメッセージ",
+)
+
+# Outlook's header block above the original: a "From:" line, then within a few lines a
+# date line and a recipient or subject line.
+HEADER_FROM_LABELS: tuple[str, ...] = ("From", "Von", "De", "Van", "Da", "差出人", "送信者")
+HEADER_DATE_LABELS: tuple[str, ...] = (
+    "Sent", "Date", "Gesendet", "Datum", "Envoyé", "Enviado", "Enviado el", "Enviada", "Fecha", "Verzonden",
+    "Data", "Inviato", "送信日時", "日付", "日時",
+)  # fmt: skip
+HEADER_TO_LABELS: tuple[str, ...] = (
+    "To", "Cc", "Subject", "An", "Betreff", "À", "Objet", "Para", "Asunto", "Aan", "Onderwerp", "Assunto",
+    "A", "Oggetto", "宛先", "件名",
+)  # fmt: skip
 HEADER_BLOCK_WINDOW = 5
-
-# Outlook web draws a line of underscores above the "From:" header block.
 UNDERSCORE_SEPARATOR = re.compile(r"_{10,}")
 
-# Footers mobile and desktop mail apps append below the person's text.
-MOBILE_FOOTER_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"Sent from my [\w .,'\u2019()-]{1,60}", re.IGNORECASE),
-    re.compile(r"Get Outlook for (iOS|Android)\s*(<[^>]*>)?", re.IGNORECASE),
-    re.compile(r"Sent from (Windows )?Mail\s*(<[^>]*>)?\s*for Windows( \d+)?", re.IGNORECASE),
-    re.compile(r"Von meinem [\w .,'\u2019()-]{1,60} gesendet", re.IGNORECASE),
+# Footers mail apps put under the person's words (links like "<https://aka.ms/...>" removed first).
+_DEVICE = r"[\w .,'\u2019()&+-]{1,60}"
+MOBILE_FOOTER_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        rf"Sent from my {_DEVICE}",
+        rf"Sent from (?:Mail|Outlook|Yahoo Mail|Gmail Mobile|AOL Mail)(?:{_DEVICE})?",
+        r"Sent with Proton Mail secure email\.?",
+        r"Get Outlook for (?:iOS|Android|Mac)",
+        rf"Von meinem {_DEVICE} gesendet\.?",
+        rf"Gesendet (?:von|mit) {_DEVICE}",
+        r"Outlook für (?:iOS|Android) beziehen",
+        rf"Envoyé (?:de|depuis) (?:mon|ma) {_DEVICE}",
+        r"Obtenir Outlook pour (?:iOS|Android)",
+        rf"Enviado desde mi {_DEVICE}",
+        r"Obtener Outlook para (?:iOS|Android)",
+        rf"(?:Verstuurd|Verzonden) (?:vanaf|met) (?:mijn )?{_DEVICE}",
+        r"Outlook voor (?:iOS|Android) downloaden",
+        rf"Enviado (?:do|de) meu {_DEVICE}",
+        r"(?:Obter o|Baixe o) Outlook para (?:iOS|Android)",
+        rf"Inviato da(?:l mio)? {_DEVICE}",
+        r"Scarica Outlook per (?:iOS|Android)",
+        r"[\w .-]{1,40}から送信",
+        r"(?:iOS|Android)\s?版\s?Outlook\s?を入手",
+    )
 )
+_LINK = re.compile(r"<(?:https?|mailto):[^>]*>")
 
-SIGNATURE_DELIMITER = "--"
-
-
-# --- Finding the body --------------------------------------------------------
-
-
-def message_text(message: EmailMessage) -> str:
-    """Return the body text of ``message``: its text/plain part, else its HTML as text."""
-    body = message.get_body(preferencelist=("plain", "html"))
-    if body is None:
-        return ""
-    text = _decoded_payload(body)
-    if body.get_content_subtype() == "html":
-        return html_to_text(text)
-    return text
-
-
-def _decoded_payload(part: Message) -> str:
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return data.decode(charset, errors="replace")
-    except (LookupError, ValueError):
-        # Unknown, misspelled or non-text charsets ("x-unknown", "base64"):
-        # a best-effort reading beats dropping the reply.
-        return data.decode("utf-8", errors="replace")
-
-
-# --- HTML to text ------------------------------------------------------------
-
-_HIDDEN_TAGS = frozenset({"script", "style", "title"})
-_QUOTE_TAGS = frozenset({"blockquote"})
-_QUOTE_CLASSES = frozenset({"gmail_quote"})
-# Outlook puts these empty or header-only divs *before* the original, which
-# then follows as sibling elements, so everything after them is the quote.
-_QUOTE_FOLLOWS_IDS = frozenset({"divRplyFwdMsg", "appendonsend"})
-# fmt: off
-_BLOCK_TAGS = frozenset(
+# Closing phrases that start a sign-off block ("Best regards,\nJonas Weber\nPlatform team").
+CLOSINGS: frozenset[str] = frozenset(
     {
-        "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "footer", "h1", "h2",
-        "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "tr", "ul",
+        # English
+        "thanks", "thank you", "thanks again", "many thanks", "thanks a lot", "thx", "cheers", "best",
+        "best regards", "kind regards", "warm regards", "regards", "all the best", "best wishes", "sincerely",
+        # German
+        "danke", "vielen dank", "danke schön", "gruß", "grüße", "viele grüße", "beste grüße", "liebe grüße",
+        "schöne grüße", "herzliche grüße", "freundliche grüße", "mit freundlichen grüßen", "mfg", "vg", "lg",
+        # French
+        "merci", "merci beaucoup", "cordialement", "bien cordialement", "bien à vous", "salutations",
+        "bonne journée", "à bientôt",
+        # Spanish
+        "gracias", "muchas gracias", "saludos", "un saludo", "saludos cordiales", "atentamente", "un abrazo",
+        # Dutch
+        "bedankt", "dank je", "dank je wel", "dank u", "dank u wel", "groet", "groeten",
+        "met vriendelijke groet", "met vriendelijke groeten", "mvg", "hartelijke groet",
+        # Portuguese
+        "obrigado", "obrigada", "muito obrigado", "muito obrigada", "abraço", "abraços", "um abraço",
+        "atenciosamente", "att", "cumprimentos", "melhores cumprimentos", "saudações",
+        # Italian
+        "grazie", "grazie mille", "saluti", "cordiali saluti", "distinti saluti", "un saluto", "a presto",
+        # Japanese
+        "よろしくお願いします", "よろしくお願いいたします", "よろしくお願い致します", "以上です", "以上",
+        "ありがとうございます", "ありがとうございました",
     }
-)
-# fmt: on
-_CELL_TAGS = frozenset({"td", "th"})
+)  # fmt: skip
+SIGN_OFF_MAX_LINES = 4  # name, role, company, phone
+SIGN_OFF_LINE_LENGTH = 60
+
+SIGNATURE_DELIMITERS = ("--", "-- ")
 
 
-class _TextExtractor(HTMLParser):
-    """Collects visible, non-quoted text with line breaks at block boundaries."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
-        self.skipped_tag: str | None = None
-        self.skip_depth = 0
-        self.stopped = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.stopped:
-            return
-        if self.skipped_tag is not None:
-            if tag == self.skipped_tag:
-                self.skip_depth += 1
-            return
-        attributes = {name: value or "" for name, value in attrs}
-        if attributes.get("id") in _QUOTE_FOLLOWS_IDS:
-            self.stopped = True
-            return
-        if _hides_its_content(tag, attributes):
-            self.skipped_tag, self.skip_depth = tag, 1
-            return
-        if tag == "br":
-            self.lines.append("")
-        elif tag in _BLOCK_TAGS:
-            self._end_line()
-        elif tag in _CELL_TAGS and self.lines[-1]:
-            self.lines[-1] += " "
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.stopped:
-            return
-        if self.skipped_tag is not None:
-            if tag == self.skipped_tag:
-                self.skip_depth -= 1
-                if self.skip_depth == 0:
-                    self.skipped_tag = None
-                    self._end_line()
-            return
-        if tag in _BLOCK_TAGS:
-            self._end_line()
-
-    def handle_data(self, data: str) -> None:
-        if self.stopped or self.skipped_tag is not None:
-            return
-        self.lines[-1] += re.sub(r"[ \t\r\n\f]+", " ", data)
-
-    def _end_line(self) -> None:
-        if self.lines[-1].strip():
-            self.lines.append("")
-
-
-def _hides_its_content(tag: str, attributes: dict[str, str]) -> bool:
-    classes = set(attributes.get("class", "").split())
-    return tag in _HIDDEN_TAGS or tag in _QUOTE_TAGS or bool(_QUOTE_CLASSES & classes)
-
-
-def html_to_text(html: str) -> str:
-    """Render HTML as plain text, leaving out scripts, styles and quoted originals."""
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    lines = [line.replace("\xa0", " ").strip() for line in extractor.lines]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
-
-
-# --- Cutting quotes and signatures ---------------------------------------------
-
-
-def strip_quoted_and_signature(text: str) -> str:
-    """Keep only the person's own words: drop the quoted original, signature and footers."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    quote_start = _quote_start(lines)
-    if quote_start is None:
-        return _joined(_without_signature(lines))
-    written_above = _without_signature(lines[:quote_start])
-    if any(written_above):
-        return _joined(written_above)
-    return _joined(_without_signature(_written_below_quote(lines[quote_start:])))
+# --- Cutting quotes and signatures -----------------------------------------------------------
 
 
 def reply_text(message: EmailMessage) -> str:
-    """Return what the person wrote in ``message``, without quotes or signature."""
+    """Return what the person wrote in ``message``, without quotes, signature or footers."""
     return strip_quoted_and_signature(message_text(message))
 
 
-def _quote_start(lines: list[str]) -> int | None:
-    for index in range(len(lines)):
-        if (
-            _is_quoted(lines[index])
-            or _attribution_length(lines, index)
-            or _is_original_message_separator(lines[index])
-            or _is_header_block(lines, index)
-            or _is_underscore_separator(lines, index)
-        ):
-            return index
-    return None
+def strip_quoted_and_signature(text: str) -> str:
+    """Keep only the person's own words: drop quoted text, attributions, the unquoted original
+    below a header block or separator, the signature, sign-off and device footers."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    own: list[str] = []
+    for run in _own_runs(lines):
+        own += ([""] if own else []) + run
+    return "\n".join(_without_trailing_extras(_before_signature(own)))
 
 
-def _written_below_quote(lines: list[str]) -> list[str]:
-    """The person's lines after a ">"-quoted original (bottom-posted or inline replies)."""
-    if not (_is_quoted(lines[0]) or _attribution_length(lines, 0)):
-        # An unquoted original (Outlook style) cannot be told apart from new text.
-        return []
-    written: list[str] = []
+def _own_runs(lines: list[str]) -> list[list[str]]:
+    """The person's unquoted stretches of lines, in order, up to where an unquoted original starts."""
+    runs: list[list[str]] = [[]]
     index = 0
-    while index < len(lines):
-        line = lines[index]
-        if (
-            _is_original_message_separator(line)
-            or _is_header_block(lines, index)
-            or _is_underscore_separator(lines, index)
-        ):
-            break
+    while index < len(lines) and not _starts_unquoted_original(lines, index):
         attribution_length = _attribution_length(lines, index)
-        if attribution_length:
-            index += attribution_length
+        if attribution_length and not _quote_follows(lines, index + attribution_length):
+            break  # the original follows without ">" marks (Yahoo, Outlook for Mac)
+        if not attribution_length and _is_loose_attribution(lines[index]):
+            attribution_length = int(_quote_follows(lines, index + 1))
+        if attribution_length or _is_quoted(lines[index]):
+            runs.append([])
+            index += attribution_length or 1
             continue
-        # A skipped quote block leaves blank lines on both sides; keep one.
-        if not _is_quoted(line) and (line or (written and written[-1])):
-            written.append(line)
+        runs[-1].append(lines[index])
         index += 1
-    return written
+    trimmed = (_without_trailing_footers(run) for run in runs)
+    return [run for run in trimmed if run]
+
+
+def _is_loose_attribution(line: str) -> bool:
+    return len(line) <= ATTRIBUTION_MAX_LENGTH and LOOSE_ATTRIBUTION.fullmatch(line.strip()) is not None
+
+
+def _starts_unquoted_original(lines: list[str], index: int) -> bool:
+    line = lines[index].strip()
+    return bool(
+        _SEPARATOR.fullmatch(line)
+        or _FORWARD_INTRO.fullmatch(line)
+        or _is_header_block(lines, index)
+        or (UNDERSCORE_SEPARATOR.fullmatch(line) and _header_follows(lines, index))
+    )
+
+
+_SEPARATOR = re.compile(
+    rf"-{{2,}}\s*(?:{'|'.join(map(re.escape, SEPARATOR_PHRASES))})\s*-{{2,}}", re.IGNORECASE
+)
+_FORWARD_INTRO = re.compile(rf"(?:{'|'.join(map(re.escape, FORWARD_INTROS))})\s*[:\uff1a]", re.IGNORECASE)
 
 
 def _is_quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
+def _quote_follows(lines: list[str], start: int) -> bool:
+    following = next((line for line in lines[start:] if line.strip()), "")
+    return _is_quoted(following)
+
+
 def _attribution_length(lines: list[str], index: int) -> int:
     """How many lines (1 or 2) the attribution starting at ``index`` spans; 0 if none."""
     line = lines[index].strip()
-    if not line:
+    if not line or _is_quoted(line) or len(line) > ATTRIBUTION_MAX_LENGTH:
         return 0
     if _is_attribution(line):
         return 1
-    if index + 1 >= len(lines):
-        return 0
-    next_line = lines[index + 1].strip()
-    if not next_line or _is_attribution(next_line):
+    next_line = lines[index + 1].strip() if index + 1 < len(lines) else ""
+    if not next_line or _is_quoted(next_line) or _is_attribution(next_line):
         return 0
     return 2 if _is_attribution(f"{line} {next_line}") else 0
 
@@ -250,41 +233,108 @@ def _is_attribution(text: str) -> bool:
     return any(pattern.fullmatch(text) for pattern in ATTRIBUTION_PATTERNS)
 
 
-def _is_original_message_separator(line: str) -> bool:
-    return any(pattern.fullmatch(line.strip()) for pattern in ORIGINAL_MESSAGE_PATTERNS)
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
+    # Clients that render bold headers as text write "*From:*"; French puts a space before ":".
+    names = "|".join(re.escape(label) for label in labels)
+    return re.compile(rf"\*?(?:{names})\s*\*?\s*[:\uff1a]", re.IGNORECASE)
 
 
-def _has_header_label(line: str, labels: tuple[str, ...]) -> bool:
-    # Clients that render bold headers as plain text write "*From:*".
-    label = "|".join(re.escape(label) for label in labels)
-    return re.match(rf"\*?(?:{label})\s*:", line.strip(), re.IGNORECASE) is not None
+_FROM_LABEL = _label_pattern(HEADER_FROM_LABELS)
+_DATE_LABEL = _label_pattern(HEADER_DATE_LABELS)
+_TO_LABEL = _label_pattern(HEADER_TO_LABELS)
 
 
 def _is_header_block(lines: list[str], index: int) -> bool:
-    if not _has_header_label(lines[index], HEADER_FROM_LABELS):
+    if not _FROM_LABEL.match(lines[index].strip()):
         return False
-    following = lines[index + 1 : index + 1 + HEADER_BLOCK_WINDOW]
-    return any(_has_header_label(line, HEADER_DATE_LABELS) for line in following) and any(
-        _has_header_label(line, HEADER_TO_LABELS) for line in following
+    following = [line.strip() for line in lines[index + 1 : index + 1 + HEADER_BLOCK_WINDOW]]
+    return any(_DATE_LABEL.match(line) for line in following) and any(
+        _TO_LABEL.match(line) for line in following
     )
 
 
-def _is_underscore_separator(lines: list[str], index: int) -> bool:
-    if not UNDERSCORE_SEPARATOR.fullmatch(lines[index].strip()):
-        return False
+def _header_follows(lines: list[str], index: int) -> bool:
     following = [line for line in lines[index + 1 : index + 3] if line.strip()]
-    return bool(following) and _has_header_label(following[0], HEADER_FROM_LABELS)
+    return bool(following) and _FROM_LABEL.match(following[0].strip()) is not None
 
 
-def _without_signature(lines: list[str]) -> list[str]:
+def _before_signature(lines: list[str]) -> list[str]:
     for index, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped == SIGNATURE_DELIMITER or any(
-            pattern.fullmatch(stripped) for pattern in MOBILE_FOOTER_PATTERNS
-        ):
+        if line.strip() in SIGNATURE_DELIMITERS:
             return lines[:index]
     return lines
 
 
-def _joined(lines: list[str]) -> str:
-    return "\n".join(lines).strip("\n")
+def _without_trailing_footers(lines: list[str]) -> list[str]:
+    return _trimmed(lines[: _end_before_footers(lines, len(lines))])
+
+
+def _end_before_footers(lines: list[str], end: int) -> int:
+    while end > 0 and (not lines[end - 1].strip() or _is_footer(lines[end - 1])):
+        end -= 1
+    return end
+
+
+def _without_trailing_extras(lines: list[str]) -> list[str]:
+    """Drop device footers and closing sign-off blocks from the end, as long as words remain."""
+    first_text = next((index for index, line in enumerate(lines) if line.strip()), len(lines))
+    end = _end_before_footers(lines, len(lines))
+    while (sign_off := _sign_off_start(lines, first_text, end)) is not None:
+        end = _end_before_footers(lines, sign_off)
+    return _trimmed(lines[:end])
+
+
+def _is_footer(line: str) -> bool:
+    text = _LINK.sub("", line).strip()
+    return any(pattern.fullmatch(text) for pattern in MOBILE_FOOTER_PATTERNS)
+
+
+def _sign_off_start(lines: list[str], first_text: int, end: int) -> int | None:
+    """Where, before ``end``, a closing line followed only by a few name-like lines starts."""
+    earliest = max(end - 2 * SIGN_OFF_MAX_LINES - 2, first_text + 1)  # blank lines may sit between
+    for index in range(earliest, end):
+        after = [line for line in lines[index + 1 : end] if line.strip()]
+        if (
+            _is_closing(lines[index])
+            and len(after) <= SIGN_OFF_MAX_LINES
+            and all(_looks_like_name_or_title(line) for line in after)
+        ):
+            return index
+    return None
+
+
+def _is_closing(line: str) -> bool:
+    """ "Best regards,", "Merci !" or a closing with a name: "Thanks, Noor"."""
+    text = line.strip().rstrip(",.!。、\uff01 ").strip()
+    if text.lower() in CLOSINGS:
+        return True
+    closing, separator, name = text.partition(",")
+    if not separator:
+        closing, _, name = text.rpartition(" ")
+    return closing.strip().lower() in CLOSINGS and _is_a_name(name)
+
+
+def _is_a_name(text: str) -> bool:
+    words = text.split()
+    return 0 < len(words) <= 3 and all(word[0].isupper() for word in words)
+
+
+def _looks_like_name_or_title(line: str) -> bool:
+    text = line.strip()
+    first_letter = next((char for char in text if char.isalpha()), "")
+    is_sentence = text.endswith(".") and len(text.split()) >= 5
+    return (
+        len(text) <= SIGN_OFF_LINE_LENGTH
+        and not first_letter.islower()
+        and not text.endswith(("?", ":", "!"))
+        and not is_sentence
+    )
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]

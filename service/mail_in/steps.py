@@ -9,10 +9,19 @@ from email.utils import getaddresses
 
 from sqlalchemy.orm import Session
 
-from ..addresses import InvalidAddress, normalize_address
+from ..addresses import InvalidAddress, mailbox_key, normalize_address
+from ..config import Settings
 from ..store.models import HumanRequest
 from ..store.requests import request_by_reply_token, request_by_sent_message_ids
-from .errors import AlreadyDecided, AutoReply, Bounce, NoMatchingRequest, SenderNotAllowed
+from .authentication import signature_passes, trusted_results_pass
+from .errors import (
+    AlreadyDecided,
+    AutoReply,
+    Bounce,
+    NoMatchingRequest,
+    SenderNotAllowed,
+    SenderNotAuthenticated,
+)
 
 REPLY_LOCAL_PART = re.compile(r"^reply\+([0-9a-z]+)$", re.IGNORECASE)
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -26,6 +35,7 @@ class Arrival:
     """An inbound email with what the SMTP envelope said about it."""
 
     message: EmailMessage
+    raw: bytes
     envelope_from: str
     envelope_to: list[str]
 
@@ -72,7 +82,7 @@ def find_request(session: Session, arrival: Arrival, reply_domain: str) -> Human
 
 
 def check_sender(arrival: Arrival, request: HumanRequest) -> str:
-    """The sender's address, if the request was sent to it."""
+    """The recipient the sender is, if the request was sent to them (case and +tags aside)."""
     senders = [address for _, address in getaddresses([str(arrival.message.get("From", ""))]) if address]
     if len(senders) != 1:
         raise SenderNotAllowed("the message must have exactly one From address", request.id)
@@ -80,9 +90,25 @@ def check_sender(arrival: Arrival, request: HumanRequest) -> str:
         sender = normalize_address(senders[0])
     except InvalidAddress as exc:
         raise SenderNotAllowed(str(exc), request.id) from exc
-    if sender not in request.recipients:
-        raise SenderNotAllowed(f"{sender} is not a recipient of this request", request.id)
-    return sender
+    for recipient in request.recipients:
+        if mailbox_key(recipient) == mailbox_key(sender):
+            return recipient
+    raise SenderNotAllowed(f"{sender} is not a recipient of this request", request.id)
+
+
+def check_sender_signed(arrival: Arrival, request: HumanRequest, sender: str, settings: Settings) -> None:
+    """With `require_dkim`, the sender's domain must have signed the message."""
+    if not settings.require_dkim:
+        return
+    domain = sender.rpartition("@")[2]
+    if settings.trusted_authserv_id:
+        signed = trusted_results_pass(arrival.message, settings.trusted_authserv_id, domain)
+        how = f"no DKIM pass for {domain} from {settings.trusted_authserv_id}"
+    else:
+        signed = signature_passes(arrival.raw, domain)
+        how = f"no valid DKIM signature by {domain}"
+    if not signed:
+        raise SenderNotAuthenticated(how, request.id)
 
 
 def check_still_open(request: HumanRequest) -> None:

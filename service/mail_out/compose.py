@@ -2,11 +2,11 @@
 
 One template folder per kind of mail (`subject.txt`, `body.txt`, `body.html`), one
 renderer. HTML templates are autoescaped: everything an agent sent is shown as text.
+Each recipient gets a message of their own, because its links are signed for them.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -19,9 +19,12 @@ from ..config import Settings
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.types import utcnow
 from ..tokens import APPROVE, REJECT, RESPOND, LinkClaim, LinkSigner
+from .custom_template import CustomTemplates
+from .presenting import arguments_for_email, fold, header_safe, question_subject
 
-SUBJECT_MAX_LENGTH = 200
-QUESTION_SUBJECT_WORDS = 12
+# RFC 3834: tells auto-responders not to answer. Replies we confirm are "auto-replied".
+AUTO_GENERATED = "auto-generated"
+AUTO_REPLIED = "auto-replied"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,35 @@ class RenderedMail:
     subject: str
     text: str
     html: str
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A message and who it is delivered to (which need not be everyone its headers show)."""
+
+    message: EmailMessage
+    envelope_to: list[str]
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a request's emails show in To and Cc; Bcc recipients are shown nowhere."""
+
+    to: list[str]
+    cc: list[str]
+
+    @classmethod
+    def of(cls, request: HumanRequest) -> Audience:
+        email = _email_channel(request)
+        to = [email.get("address", "")]
+        cc: list[str] = []
+        for recipient in email.get("additional_recipients") or []:
+            field = recipient.get("field") or "to"
+            if field == "to":
+                to.append(recipient["address"])
+            elif field == "cc":
+                cc.append(recipient["address"])
+        return cls(to=[address for address in to if address], cc=cc)
 
 
 class MailComposer:
@@ -41,38 +73,44 @@ class MailComposer:
             undefined=StrictUndefined,
             keep_trailing_newline=True,
         )
+        self._templates.filters["fold"] = fold
+        self._custom = CustomTemplates()
 
-    def link(self, request: HumanRequest, action: str, recipient: str) -> str:
-        token = self._signer.sign(LinkClaim(request_id=request.id, action=action, recipient=recipient))
-        return f"{self._settings.public_base_url}/d/{token}"
+    def link(self, request: HumanRequest, action: str, recipient: str, option: str | None = None) -> str:
+        claim = LinkClaim(request_id=request.id, action=action, recipient=recipient, option=option)
+        return f"{self._settings.public_base_url}/d/{self._signer.sign(claim)}"
 
     def request_emails(
         self, request: HumanRequest, recipients: list[str] | None = None, escalation_msg: str | None = None
-    ) -> list[EmailMessage]:
-        """One message per recipient, since each carries links signed for that person.
+    ) -> list[OutgoingMail]:
+        """One message per recipient; raises CustomTemplateError if the request's template fails.
 
         `recipients` defaults to everyone on the request; `escalation_msg` heads a follow-up
         that brings the request to more people or reminds the first ones.
         """
+        audience = Audience.of(request)
         return [
-            self._request_email(request, recipient, escalation_msg)
+            self._request_email(request, recipient, audience, escalation_msg)
             for recipient in (request.recipients if recipients is None else recipients)
         ]
 
-    def _request_email(
-        self, request: HumanRequest, recipient: str, escalation_msg: str | None
-    ) -> EmailMessage:
-        channel = (request.spec.get("channel") or {}).get("email") or {}
-        if request.kind == FUNCTION_CALL:
-            variables = self._approval_variables(request, recipient, channel)
-            folder = "approval"
-        else:
-            variables = self._question_variables(request, recipient, channel)
-            folder = "question"
-        rendered = self.render(folder, {**variables, "escalation_msg": escalation_msg})
-        message = self._envelope(rendered, recipient, request.reply_token)
-        _continue_thread(message, channel)
-        return message
+    def confirmation_email(
+        self, request: HumanRequest, reply: EmailMessage, sender: str, recorded: str
+    ) -> OutgoingMail:
+        """A short note to the person who replied, in their thread, saying what we recorded."""
+        replied_to = str(reply.get("Subject", "")).strip() or self._subject(request)
+        subject = replied_to if replied_to.lower().startswith("re:") else f"Re: {replied_to}"
+        variables = {"subject": subject, "recorded": recorded, "run_id": request.run_id}
+        rendered = self.render("confirmation", {**variables, "context": None, "escalation_msg": None})
+        message = self._message(rendered, request)
+        message["To"] = sender
+        message.replace_header("Auto-Submitted", AUTO_REPLIED)
+        reply_id = str(reply.get("Message-ID", "")).strip()
+        if reply_id:
+            references = f"{reply.get('References', '')} {reply_id}".strip()
+            message["In-Reply-To"] = header_safe(reply_id)
+            message["References"] = header_safe(references)
+        return OutgoingMail(message, [sender])
 
     def render(self, folder: str, variables: dict[str, Any]) -> RenderedMail:
         def render_file(name: str) -> str:
@@ -84,42 +122,87 @@ class MailComposer:
             html=render_file("body.html"),
         )
 
-    def _approval_variables(self, request: HumanRequest, recipient: str, channel: dict) -> dict[str, Any]:
-        spec = request.spec
-        return {
-            "fn": spec["fn"],
-            "arguments": [(name, readable_value(value)) for name, value in spec["kwargs"].items()],
-            "context": channel.get("context_about_user"),
-            "run_id": request.run_id,
-            "approve_url": self.link(request, APPROVE, recipient),
-            "reject_url": self.link(request, REJECT, recipient),
-        }
+    def _request_email(
+        self, request: HumanRequest, recipient: str, audience: Audience, escalation_msg: str | None
+    ) -> OutgoingMail:
+        variables = {**self.template_variables(request, recipient), "escalation_msg": escalation_msg}
+        rendered = self.render("approval" if request.kind == FUNCTION_CALL else "question", variables)
+        custom = _email_channel(request).get("template")
+        if custom:
+            rendered = RenderedMail(rendered.subject, rendered.text, self._custom.render(custom, variables))
+        message = self._message(rendered, request)
+        message["To"] = ", ".join(audience.to)
+        if audience.cc:
+            message["Cc"] = ", ".join(audience.cc)
+        _continue_thread(message, _email_channel(request))
+        return OutgoingMail(message, [recipient])
 
-    def _question_variables(self, request: HumanRequest, recipient: str, channel: dict) -> dict[str, Any]:
+    def template_variables(self, request: HumanRequest, recipient: str) -> dict[str, Any]:
+        """The variables every request template sees, custom ones included (documented)."""
         spec = request.spec
-        subject = channel.get("subject") or spec.get("subject") or _subject_from_message(spec["msg"])
+        common = {
+            "kind": request.kind,
+            "run_id": request.run_id,
+            "call_id": request.call_id,
+            "recipient": recipient,
+            "context": _email_channel(request).get("context_about_user"),
+            "subject": self._subject(request),
+        }
+        if request.kind == FUNCTION_CALL:
+            return {
+                **common,
+                "fn": spec["fn"],
+                "kwargs": spec["kwargs"],
+                "arguments": arguments_for_email(spec["kwargs"]),
+                "approve_url": self.link(request, APPROVE, recipient),
+                "reject_url": self.link(request, REJECT, recipient),
+                "options": self._options(request, spec.get("reject_options"), REJECT, recipient),
+            }
         return {
-            "subject": subject,
+            **common,
             "message": spec["msg"],
-            "context": channel.get("context_about_user"),
-            "run_id": request.run_id,
             "respond_url": self.link(request, RESPOND, recipient),
+            "options": self._options(request, spec.get("response_options"), RESPOND, recipient),
         }
 
-    def _envelope(self, rendered: RenderedMail, recipient: str, reply_token: str) -> EmailMessage:
+    def _options(
+        self, request: HumanRequest, options: list[dict] | None, action: str, recipient: str
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": option["name"],
+                "title": option.get("title") or option["name"],
+                "description": option.get("description"),
+                "url": self.link(request, action, recipient, option["name"]),
+            }
+            for option in options or []
+        ]
+
+    def _subject(self, request: HumanRequest) -> str:
+        spec = request.spec
+        chosen = _email_channel(request).get("subject")
+        if chosen:
+            return header_safe(chosen)
+        if request.kind == FUNCTION_CALL:
+            return header_safe(f"Approval needed: {spec['fn']}")
+        return header_safe(spec.get("subject") or question_subject(spec["msg"]))
+
+    def _message(self, rendered: RenderedMail, request: HumanRequest) -> EmailMessage:
         settings = self._settings
         message = EmailMessage()
         message["From"] = Address(display_name=settings.from_name, addr_spec=settings.mail_from)
-        message["To"] = recipient
-        message["Reply-To"] = f"reply+{reply_token}@{settings.reply_domain}"
+        message["Reply-To"] = f"reply+{request.reply_token}@{settings.reply_domain}"
         message["Subject"] = rendered.subject
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain=settings.reply_domain)
-        # Tells well-behaved auto-responders not to answer us (RFC 3834).
-        message["Auto-Submitted"] = "auto-generated"
+        message["Auto-Submitted"] = AUTO_GENERATED
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
         return message
+
+
+def _email_channel(request: HumanRequest) -> dict[str, Any]:
+    return (request.spec.get("channel") or {}).get("email") or {}
 
 
 def _continue_thread(message: EmailMessage, channel: dict) -> None:
@@ -129,23 +212,3 @@ def _continue_thread(message: EmailMessage, channel: dict) -> None:
         message["In-Reply-To"] = header_safe(in_reply_to)
     if references:
         message["References"] = header_safe(references)
-
-
-def header_safe(value: str) -> str:
-    """One line, no control characters, bounded: nothing an agent sends can add a header."""
-    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
-    return cleaned[:SUBJECT_MAX_LENGTH]
-
-
-def readable_value(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
-
-
-def _subject_from_message(message: str) -> str:
-    words = message.split()
-    subject = " ".join(words[:QUESTION_SUBJECT_WORDS])
-    if len(words) > QUESTION_SUBJECT_WORDS:
-        subject += " ..."
-    return f"Question: {subject}"

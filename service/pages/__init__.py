@@ -10,10 +10,11 @@ from flask import Blueprint, render_template, request
 
 from ..api.wire import to_wire
 from ..context import db, runtime
-from ..mail_out.compose import readable_value
+from ..mail_out.presenting import arguments_for_page
+from ..store import inbound
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import Decision, record_decision
-from ..tokens import APPROVE, REJECT, LinkClaim, LinkInvalid
+from ..tokens import APPROVE, REJECT, RESPOND, LinkClaim, LinkInvalid
 
 bp = Blueprint("pages", __name__)
 
@@ -37,16 +38,17 @@ def decide(token: str) -> tuple[str, int]:
     text = request.form.get("text", "").strip()
     if len(text) > MAX_COMMENT_LENGTH:
         return _form_page(claim, found, problem=f"Please keep it under {MAX_COMMENT_LENGTH} characters."), 422
-    if claim.action not in (APPROVE, REJECT) and not text:
+    option = _chosen_option(claim, found)
+    if claim.action == RESPOND and not text and option is None:
         return _form_page(claim, found, problem="Please write an answer before sending."), 422
     session = db()
-    recorded = record_decision(session, found.id, _decision(claim, text))
+    recorded = record_decision(session, found.id, _decision(claim, text, option))
     session.commit()
     session.refresh(found)
     if not recorded:
         return _already_decided(found)
     runtime().request_decided(found.id)
-    return render_template("pages/decided.html", **_describe(found), just_now=True), 200
+    return _decided_page(found, just_now=True), 200
 
 
 def _open_link(token: str) -> tuple[LinkClaim, HumanRequest]:
@@ -54,31 +56,59 @@ def _open_link(token: str) -> tuple[LinkClaim, HumanRequest]:
     found = db().get(HumanRequest, claim.request_id)
     if found is None:
         raise LinkInvalid("The request behind this link no longer exists.")
+    _chosen_option(claim, found)
     return claim, found
 
 
-def _decision(claim: LinkClaim, text: str) -> Decision:
+def _chosen_option(claim: LinkClaim, found: HumanRequest) -> dict | None:
+    """The response option the link picks, if it picks one."""
+    if claim.option is None:
+        return None
+    options = found.spec.get("reject_options" if found.kind == FUNCTION_CALL else "response_options") or []
+    for option in options:
+        if option["name"] == claim.option:
+            return option
+    raise LinkInvalid("The option behind this link is not part of the request.")
+
+
+def _decision(claim: LinkClaim, text: str, option: dict | None) -> Decision:
+    if option is not None:
+        # An option's own words stand in for a comment the person did not write.
+        text = text or option.get("prompt_fill") or option.get("title") or option["name"]
+    option_name = option["name"] if option else None
     if claim.action == APPROVE:
         return Decision(claim.recipient, DECIDED_VIA_LINK, approved=True, comment=text or None)
     if claim.action == REJECT:
-        return Decision(claim.recipient, DECIDED_VIA_LINK, approved=False, comment=text)
-    return Decision(claim.recipient, DECIDED_VIA_LINK, response=text)
+        return Decision(
+            claim.recipient, DECIDED_VIA_LINK, approved=False, comment=text, option_name=option_name
+        )
+    return Decision(claim.recipient, DECIDED_VIA_LINK, response=text, option_name=option_name)
 
 
 def _form_page(claim: LinkClaim, found: HumanRequest, problem: str | None = None) -> str:
+    option = _chosen_option(claim, found)
+    prefill = option.get("prompt_fill") if option else None
     return render_template(
         "pages/decide.html",
         action=claim.action,
+        option=option,
         recipient=claim.recipient,
         problem=problem,
-        text=request.form.get("text", ""),
+        text=request.form.get("text", prefill or ""),
         **_describe(found),
     )
 
 
 def _already_decided(found: HumanRequest) -> tuple[str, int]:
     # 409: the link has done its one job; opening it again changes nothing.
-    return render_template("pages/decided.html", **_describe(found), just_now=False), 409
+    return _decided_page(found, just_now=False), 409
+
+
+def _decided_page(found: HumanRequest, just_now: bool) -> str:
+    attachments = inbound.attachments_for_request(db(), found.id)
+    return render_template(
+        "pages/decided.html", **_describe(found), just_now=just_now, attachments=attachments
+    )
 
 
 def _describe(found: HumanRequest) -> dict:
@@ -90,7 +120,7 @@ def _describe(found: HumanRequest) -> dict:
             "is_function_call": True,
             "title": f"Run {spec['fn']}?",
             "fn": spec["fn"],
-            "arguments": [(name, readable_value(value)) for name, value in spec["kwargs"].items()],
+            "arguments": arguments_for_page(spec["kwargs"]),
             "question": None,
             "run_id": found.run_id,
             "outcome": outcome,

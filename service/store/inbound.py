@@ -44,3 +44,13 @@ def record_outcome(
     row.detail = detail
     row.request_id = request_id
     row.processed_at = utcnow()
+
+
+def attachments_for_request(session: Session, request_id: int) -> list[dict]:
+    """Files sent with the accepted reply to a request."""
+    rows = session.scalars(
+        select(InboundMessage.attachments).where(
+            InboundMessage.request_id == request_id, InboundMessage.status == ACCEPTED
+        )
+    )
+    return [attachment for attachments in rows for attachment in attachments or []]

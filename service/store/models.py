@@ -117,6 +117,8 @@ class InboundMessage(Base):
     detail: Mapped[str | None] = mapped_column(Text, default=None)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("human_requests.id"), default=None)
     processed_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+    # Files that came with the message: listed here, kept in `raw`, never read as an answer.
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class InstanceSetting(Base):

@@ -17,14 +17,16 @@ SENT = "sent"
 FAILED = "failed"
 
 
-def enqueue(session: Session, message: EmailMessage, request_id: int | None) -> OutboxMessage:
-    recipients = [address for header in ("To", "Cc", "Bcc") for address in _addresses(message, header)]
-    del message["Bcc"]  # Bcc recipients are in the envelope only; the header would reveal them
+def enqueue(
+    session: Session, message: EmailMessage, envelope_to: list[str], request_id: int | None
+) -> OutboxMessage:
+    """Queue `message` for delivery to `envelope_to`, in the caller's transaction."""
+    del message["Bcc"]  # envelope recipients are never revealed in a header
     row = OutboxMessage(
         request_id=request_id,
         message_id=str(message["Message-ID"]),
-        mail_from=_addresses(message, "From")[0],
-        recipients=recipients,
+        mail_from=message["From"].addresses[0].addr_spec,
+        recipients=envelope_to,
         subject=str(message["Subject"]),
         # CRLF line ends: smtplib sends bytes as they are, and SMTP wants CRLF.
         body=message.as_bytes(policy=email.policy.SMTP),
@@ -32,13 +34,6 @@ def enqueue(session: Session, message: EmailMessage, request_id: int | None) -> 
     session.add(row)
     session.flush()
     return row
-
-
-def _addresses(message: EmailMessage, header: str) -> list[str]:
-    value = message[header]
-    if value is None:
-        return []
-    return [address.addr_spec for address in value.addresses]
 
 
 def claim_due(session: Session, limit: int) -> list[OutboxMessage]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from signoff_service.mail_in.reply_text import message_text, reply_text, strip_quoted_and_signature
+from signoff_service.mail_in.message_body import html_to_text, message_text
+from signoff_service.mail_in.reply_text import reply_text, strip_quoted_and_signature
 
 EMAILS = Path(__file__).parent / "emails"
 
@@ -22,7 +23,7 @@ def parse(raw: str) -> EmailMessage:
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("gmail_top_post_wrapped_attribution", "Approved, go ahead with the rollout.\n\nThanks!\nJonas"),
+        ("gmail_top_post_wrapped_attribution", "Approved, go ahead with the rollout."),
         (
             "outlook_desktop_header_block",
             "Rejected - the change window is closed until Monday. We\u2019ll retry then.\n\nPriya",
@@ -59,13 +60,15 @@ def test_message_text_prefers_the_plain_part_over_html():
     assert "> Requested by: deploy-bot" in text
 
 
-def test_message_text_drops_gmail_quote_and_hidden_html():
+def test_message_text_renders_html_quotes_as_quoted_lines_and_drops_hidden_html():
     text = message_text(load("gmail_html_only_quote"))
 
     assert "track()" not in text
     assert "color:#888" not in text
-    assert "nested quote" not in text
-    assert "wrote:" not in text
+    assert "wrote:" not in text  # Gmail marks its attribution line; it is left out
+    assert text.endswith(
+        '> Approval requested: enable the new checkout flow\n>> nested quote\n> Reply "approve" to approve.'
+    )
 
 
 def test_message_text_drops_everything_after_outlook_reply_marker():
@@ -129,12 +132,12 @@ def test_message_text_turns_html_blocks_into_lines():
     )
 
     assert message_text(message) == (
-        "First line\nSecond line\nafter break\ncell a cell b\nrow 2\nbelow the quote"
+        "First line\nSecond line\nafter break\ncell a cell b\nrow 2\n> quoted original\nbelow the quote"
     )
 
 
 def test_strip_normalises_crlf_and_trailing_whitespace():
-    assert strip_quoted_and_signature("\r\n\r\nApproved.   \r\nThanks\t\r\n\r\n") == "Approved.\nThanks"
+    assert strip_quoted_and_signature("\r\n\r\nApproved.   \r\nShip it\t\r\n\r\n") == "Approved.\nShip it"
 
 
 def test_strip_keeps_text_without_any_quote_or_signature():
@@ -201,7 +204,7 @@ def test_strip_keeps_a_from_line_that_starts_no_header_block():
 
 
 def test_strip_keeps_a_sentence_starting_with_on():
-    text = "Approved.\nOn Monday we can also do the second region.\nThanks"
+    text = "Approved.\nOn Monday we can also do the second region.\nShip it."
 
     assert strip_quoted_and_signature(text) == text
 
@@ -259,3 +262,126 @@ def test_strip_of_a_bare_forward_is_empty():
 
 def test_strip_of_empty_text_is_empty():
     assert strip_quoted_and_signature("") == ""
+
+
+# --- Rules added with the corpus (see docs/reply-parsing.md) ---------------------------------
+
+
+def test_message_text_unwraps_format_flowed_but_keeps_quote_levels_and_the_signature_line():
+    message = parse(
+        'Content-Type: text/plain; charset="utf-8"; format=flowed\n\n'
+        "Approved, after the nightly \n"
+        "backup.\n"
+        "> quoted and \n"
+        "> wrapped\n"
+        "-- \n"
+        "Marta\n"
+    )
+
+    assert message_text(message).splitlines() == [
+        "Approved, after the nightly backup.",
+        "> quoted and wrapped",
+        "-- ",
+        "Marta",
+    ]
+
+
+def test_message_text_of_flowed_text_with_delsp_joins_without_the_space():
+    message = parse(
+        'Content-Type: text/plain; charset="utf-8"; format=flowed; delsp=yes\n\n'
+        "\u5374\u4e0b\u3057\u307e \n\u3059\u3002\n"
+    )
+
+    assert message_text(message).splitlines() == ["\u5374\u4e0b\u3057\u307e\u3059\u3002"]
+
+
+def test_message_text_leaves_lines_of_plain_text_that_is_not_flowed_alone():
+    message = parse('Content-Type: text/plain; charset="utf-8"\n\nApproved, after the nightly \nbackup.\n')
+
+    assert message_text(message).splitlines() == ["Approved, after the nightly ", "backup."]
+
+
+def test_html_to_text_hides_marked_signatures_but_never_the_rest_after_a_void_element():
+    html = (
+        '<div>Approved.</div><hr class="gmail_signature"><div>Second line</div>'
+        '<div class="gmail_signature"><div>Jonas Weber</div></div><div>After</div>'
+    )
+
+    assert html_to_text(html) == "Approved.\nSecond line\nAfter"
+
+
+def test_html_to_text_nests_quote_levels():
+    html = "<div>Top</div><blockquote>one<blockquote>two</blockquote>back</blockquote><div>end</div>"
+
+    assert html_to_text(html) == "Top\n> one\n>> two\n> back\nend"
+
+
+def test_strip_keeps_a_line_that_only_looks_like_an_attribution_when_no_quote_follows():
+    text = "Approved.\nThe call at 10:30:\nwe agreed on the second region."
+
+    assert strip_quoted_and_signature(text) == text
+
+
+def test_strip_skips_an_unknown_language_attribution_above_a_quote():
+    text = "Zatwierdzone.\n\nW dniu 4.03.2025 o 10:12 Signoff <approvals@example.com> napisał(a):\n> request"
+
+    assert strip_quoted_and_signature(text) == "Zatwierdzone."
+
+
+def test_strip_stops_at_an_attribution_followed_by_an_unquoted_original():
+    text = "LGTM\n\nOn Tuesday, March 4, 2025 at 10:12 AM, Signoff <a@example.com> wrote:\n\nOriginal request"
+
+    assert strip_quoted_and_signature(text) == "LGTM"
+
+
+def test_strip_cuts_a_japanese_outlook_header_block():
+    text = (
+        "\u627f\u8a8d\n\n\u5dee\u51fa\u4eba: Signoff <approvals@example.com>\n"
+        "\u9001\u4fe1\u65e5\u6642: 2025\u5e743\u67084\u65e5 10:12\n\u5b9b\u5148: a@example.jp\n"
+        "\u4ef6\u540d: request\n\nOriginal"
+    )
+
+    assert strip_quoted_and_signature(text) == "\u627f\u8a8d"
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "Envoy\u00e9 de mon iPhone",
+        "Enviado desde mi iPhone",
+        "Verstuurd vanaf mijn iPhone",
+        "Enviado do meu iPhone",
+        "Inviato da iPhone",
+        "iPhone\u304b\u3089\u9001\u4fe1",
+        "Outlook f\u00fcr iOS<https://aka.ms/o0ukef> beziehen",
+        "Sent from Yahoo Mail on Android",
+        "Sent with Proton Mail secure email.",
+    ],
+)
+def test_strip_cuts_localized_device_footers(footer):
+    assert strip_quoted_and_signature(f"Approved\n\n{footer}\n") == "Approved"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Approved.\n\nBest regards,\nJonas Weber\nPlatform | Example\n+44 20 7946 0000", "Approved."),
+        ("Approved.\nThanks, Noor", "Approved."),
+        ("eu-west-1\n\nMit freundlichen Gr\u00fc\u00dfen\n\nKatrin Vogel", "eu-west-1"),
+        ("Thanks!\nJonas", "Thanks!\nJonas"),  # nothing else was written
+        (
+            "Approved.\n\nThanks,\nbut check the backup first",
+            "Approved.\n\nThanks,\nbut check the backup first",
+        ),
+        (
+            "Approved.\n\nCheers,\nWhat about the second region?",
+            "Approved.\n\nCheers,\nWhat about the second region?",
+        ),
+        (
+            "Approved.\n\nRegards,\nA\nB\nC\nD\nE",
+            "Approved.\n\nRegards,\nA\nB\nC\nD\nE",
+        ),  # too long to be a name
+    ],
+)
+def test_strip_drops_a_closing_sign_off_block_only_under_words_of_its_own(text, expected):
+    assert strip_quoted_and_signature(text) == expected

@@ -1,0 +1,119 @@
+"""Escalation: bring more people into a request that is still waiting, in the same email thread.
+
+`POST /agent/function_calls/<call_id>/escalate_email` and
+`POST /agent/human_contacts/<call_id>/escalate_email` take HumanLayer's `Escalation` body.
+The people it names become recipients of the request (so their links and replies count) and
+get a follow-up headed by `escalation_msg`. An escalation that names nobody reminds everyone
+the request already went to.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from signoff.models import Escalation
+
+from ..addresses import InvalidAddress, normalize_address
+from ..context import db, runtime
+from ..errors import AlreadyResponded, InvalidRequest
+from ..mail_out.compose import OutgoingMail
+from ..mail_out.custom_template import CustomTemplateError
+from ..store import outbox
+from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest, OutboxMessage
+from ..store.requests import add_recipients
+from .blueprint import bp, dump, find_or_404, parse_body
+
+
+@bp.post("/agent/function_calls/<call_id>/escalate_email")
+def escalate_function_call(call_id: str) -> Response:
+    return _escalate(FUNCTION_CALL, call_id)
+
+
+@bp.post("/agent/human_contacts/<call_id>/escalate_email")
+def escalate_human_contact(call_id: str) -> Response:
+    return _escalate(HUMAN_CONTACT, call_id)
+
+
+def _escalate(kind: str, call_id: str) -> Response:
+    escalation = parse_body(Escalation)
+    named = _named_addresses(escalation)
+    found = find_or_404(kind, call_id)
+    session = db()
+    # Lock the row: a decision or a second escalation waits until this one is committed,
+    # so neither a recipient nor a follow-up for a decided request slips through.
+    found = session.get_one(HumanRequest, found.id, with_for_update=True, populate_existing=True)
+    if found.is_decided:
+        session.rollback()
+        raise AlreadyResponded(f"call_id {call_id!r} was already answered; there is nobody left to ask")
+    earlier = outbox.messages_for_request(session, found.id)
+    added = add_recipients(session, found, named)
+    try:
+        follow_ups = runtime().composer.request_emails(
+            found, recipients=named or list(found.recipients), escalation_msg=escalation.escalation_msg
+        )
+    except CustomTemplateError as exc:
+        session.rollback()
+        raise InvalidRequest(f"spec.channel.email.template: {exc}") from exc
+    for mail in follow_ups:
+        _show_new_recipients(mail, added)
+        _reply_to_earlier_mail(mail, earlier)
+        outbox.enqueue(session, mail.message, mail.envelope_to, found.id)
+    session.commit()
+    runtime().mail_queued()
+    return jsonify(dump(found))
+
+
+def _named_addresses(escalation: Escalation) -> list[str]:
+    """Every address the escalation names, normalized; a bad one fails naming its field."""
+    fields = [
+        (f"additional_recipients.{index}.address", recipient.address)
+        for index, recipient in enumerate(escalation.additional_recipients or [])
+    ]
+    channel = escalation.channel
+    if channel is not None:
+        if channel.email is None:
+            raise InvalidRequest("channel.email is required: signoff reaches people by email")
+        fields.append(("channel.email.address", channel.email.address))
+        fields.extend(
+            (f"channel.email.additional_recipients.{index}.address", recipient.address)
+            for index, recipient in enumerate(channel.email.additional_recipients or [])
+        )
+    addresses = []
+    for field, address in fields:
+        try:
+            addresses.append(normalize_address(address))
+        except InvalidAddress as exc:
+            raise InvalidRequest(f"{field}: {exc}") from exc
+    return list(dict.fromkeys(addresses))
+
+
+def _show_new_recipients(mail: OutgoingMail, added: list[str]) -> None:
+    """Put people this escalation brought in into the To of their own copy.
+
+    The headers show the request's first audience, which does not include them; each copy
+    goes to one person, so nobody else sees the address.
+    """
+    new = [address for address in mail.envelope_to if address in added]
+    if new:
+        message = mail.message
+        to = ", ".join(part for part in (message["To"], *new) if part)
+        del message["To"]
+        message["To"] = to
+
+
+def _reply_to_earlier_mail(mail: OutgoingMail, earlier: list[OutboxMessage]) -> None:
+    """Make the follow-up a reply to an email of this request, so mail clients thread it.
+
+    A person who already had an email about the request sees the follow-up under their own;
+    someone new sees it under the first one sent.
+    """
+    if not earlier:
+        return
+    parent = next((row for row in earlier if set(mail.envelope_to) <= set(row.recipients)), earlier[0])
+    message = mail.message
+    # Keep the thread the agent asked to continue (if any) at the head of the chain.
+    references = " ".join(part for part in (message.get("References"), parent.message_id) if part)
+    del message["In-Reply-To"]
+    del message["References"]
+    message["In-Reply-To"] = parent.message_id
+    message["References"] = references

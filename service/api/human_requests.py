@@ -1,0 +1,163 @@
+"""Requests through the API: create them, read them (long-polling) and answer them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Response, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
+
+from ..addresses import InvalidAddress, normalize_address
+from ..context import db, runtime
+from ..errors import AlreadyResponded, InvalidRequest
+from ..mail_out.custom_template import CustomTemplateError
+from ..store import outbox
+from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
+from ..store.requests import Decision, add_request, find_request, record_decision
+from ..waiting import request_key
+from .blueprint import bp, dump, find_or_404, parse_body
+from .wire import decision_from_function_call_status, decision_from_human_contact_status
+
+MAX_WAIT_SECONDS = 60.0
+ASYNC_WAIT_HEADER = "X-Signoff-Async-Wait"
+WAIT_TICKET_HEADER = "X-Signoff-Wait-Ticket"
+WAIT_SECONDS_HEADER = "X-Signoff-Wait-Seconds"
+
+
+@bp.post("/function_calls")
+def create_function_call() -> tuple[Response, int]:
+    call = parse_body(FunctionCall)
+    return _create(FUNCTION_CALL, call.run_id, call.call_id, call.spec)
+
+
+@bp.post("/contact_requests")
+def create_human_contact() -> tuple[Response, int]:
+    contact = parse_body(HumanContact)
+    return _create(HUMAN_CONTACT, contact.run_id, contact.call_id, contact.spec)
+
+
+@bp.get("/function_calls/<call_id>")
+def get_function_call(call_id: str) -> Response:
+    return _get(FUNCTION_CALL, call_id)
+
+
+@bp.get("/contact_requests/<call_id>")
+def get_human_contact(call_id: str) -> Response:
+    return _get(HUMAN_CONTACT, call_id)
+
+
+@bp.post("/agent/function_calls/<call_id>/respond")
+def respond_to_function_call(call_id: str) -> Response:
+    status = parse_body(FunctionCallStatus)
+    return _respond(FUNCTION_CALL, call_id, status, decision_from_function_call_status)
+
+
+@bp.post("/agent/human_contacts/<call_id>/respond")
+def respond_to_human_contact(call_id: str) -> Response:
+    status = parse_body(HumanContactStatus)
+    return _respond(HUMAN_CONTACT, call_id, status, decision_from_human_contact_status)
+
+
+def _recipients(spec: Any) -> list[str]:
+    email = spec.channel.email if spec.channel else None
+    if email is None:
+        raise InvalidRequest("spec.channel.email is required: signoff reaches people by email")
+    try:
+        addresses = [normalize_address(address) for address in email.all_addresses()]
+    except InvalidAddress as exc:
+        raise InvalidRequest(f"spec.channel.email: {exc}") from exc
+    return list(dict.fromkeys(addresses))
+
+
+def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, int]:
+    session = db()
+    existing = find_request(session, g.project_id, kind, call_id)
+    if existing is not None:
+        return jsonify(dump(existing)), 200
+    recipients = _recipients(spec)
+    try:
+        created = add_request(
+            session,
+            project_id=g.project_id,
+            kind=kind,
+            call_id=call_id,
+            run_id=run_id,
+            spec=spec.model_dump(mode="json"),
+            recipients=recipients,
+        )
+        for mail in runtime().composer.request_emails(created):
+            outbox.enqueue(session, mail.message, mail.envelope_to, created.id)
+        session.commit()
+    except CustomTemplateError as exc:
+        session.rollback()
+        raise InvalidRequest(f"spec.channel.email.template: {exc}") from exc
+    except IntegrityError:
+        # The same call_id arrived twice at once; the other one won, so answer with it.
+        session.rollback()
+        existing = find_request(session, g.project_id, kind, call_id)
+        if existing is None:
+            raise
+        return jsonify(dump(existing)), 200
+    runtime().mail_queued()
+    return jsonify(dump(created)), 201
+
+
+def _get(kind: str, call_id: str) -> Response:
+    wait = _wait_seconds()
+    found = find_or_404(kind, call_id)
+    if not wait or found.is_decided:
+        return jsonify(dump(found))
+    return _long_poll(found, wait)
+
+
+def _long_poll(found: HumanRequest, wait: float) -> Response:
+    hub = runtime().hub
+    request_id = found.id
+    # Subscribe before re-reading, so a decision in between still wakes us.
+    ticket = hub.subscribe(request_key(request_id))
+    session = db()
+    session.rollback()  # end the snapshot: the re-read must see decisions committed since
+    if found.is_decided or request.headers.get(ASYNC_WAIT_HEADER) != runtime().async_wait_secret:
+        if not found.is_decided:
+            session.close()  # hold no connection while we wait
+            ticket.wait(wait)
+            found = session.get_one(HumanRequest, request_id)
+        hub.release(ticket)
+        return jsonify(dump(found))
+    # Our ASGI layer waits on the event loop and asks again, so no thread waits here.
+    response = jsonify(dump(found))
+    response.headers[WAIT_TICKET_HEADER] = str(ticket.id)
+    response.headers[WAIT_SECONDS_HEADER] = repr(wait)
+    return response
+
+
+def _wait_seconds() -> float:
+    raw = request.args.get("wait")
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        wait = float(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"wait must be a number of seconds, got {raw!r}") from exc
+    if not math.isfinite(wait) or wait < 0 or wait > MAX_WAIT_SECONDS:
+        raise InvalidRequest(f"wait must be between 0 and {MAX_WAIT_SECONDS:g} seconds, got {raw!r}")
+    return wait
+
+
+def _respond(kind: str, call_id: str, status: Any, to_decision: Any) -> Response:
+    found = find_or_404(kind, call_id)
+    try:
+        decision: Decision = to_decision(status)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    session = db()
+    recorded = record_decision(session, found.id, decision)
+    session.commit()
+    if not recorded:
+        raise AlreadyResponded(f"call_id {call_id!r} was already answered; the first answer stands")
+    runtime().request_decided(found.id)
+    session.refresh(found)
+    return jsonify(dump(found))
