@@ -25,7 +25,7 @@ REQUIRE_POSTGRES = os.environ.get("SIGNOFF_TEST_REQUIRE_POSTGRES") == "1"
 def _clean_signoff_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # The SDK reads these; a developer's own settings must not leak into tests.
     for name in list(os.environ):
-        if name.startswith(("SIGNOFF_", "HUMANLAYER_")) and name != "SIGNOFF_TEST_POSTGRES_URL":
+        if name.startswith(("SIGNOFF_", "HUMANLAYER_")) and not name.startswith("SIGNOFF_TEST_"):
             monkeypatch.delenv(name)
 
 

@@ -1,24 +1,13 @@
 """The SDK without a server: terminal approvals, and what decorators and tools look like."""
 
 import inspect
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 from signoff import ApprovalMethod, ContactChannel, EmailContactChannel, HumanLayer
 from signoff.client import SignoffClient
 
-SETTINGS = (
-    "SIGNOFF_API_KEY",
-    "SIGNOFF_API_BASE",
-    "SIGNOFF_RUN_ID",
-    "HUMANLAYER_API_KEY",
-    "HUMANLAYER_API_BASE",
-    "HUMANLAYER_RUN_ID",
-)
+from terminal_script import run_typing
 
 APPROVAL_SCRIPT = """
 from signoff import HumanLayer
@@ -40,36 +29,13 @@ print("RESULT:", ask("Which region should I deploy to?"))
 """
 
 
-@pytest.fixture(autouse=True)
-def no_signoff_settings(monkeypatch):
-    for name in SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-
-
-def run_script(script: str, typed: str, tmp_path) -> str:
-    """Run `script` in a fresh interpreter, typing `typed` at its prompts."""
-    env = {name: value for name, value in os.environ.items() if name not in SETTINGS}
-    finished = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        input=typed,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env=env,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
-    return finished.stdout
-
-
 def result(output: str) -> str:
     # The prompt has no newline and piped input is not echoed, so RESULT can share its line.
     return output.split("RESULT: ", 1)[1].rstrip("\n")
 
 
 def test_enter_approves_and_runs_the_function(tmp_path):
-    output = run_script(APPROVAL_SCRIPT, "\n", tmp_path)
+    output = run_typing(APPROVAL_SCRIPT, "\n", tmp_path)
 
     assert "transfer(" in output
     assert '"amount": 25' in output  # positional arguments are shown by name
@@ -78,14 +44,14 @@ def test_enter_approves_and_runs_the_function(tmp_path):
 
 
 def test_typed_feedback_denies_without_running(tmp_path):
-    output = run_script(APPROVAL_SCRIPT, "too much, send 10\n", tmp_path)
+    output = run_typing(APPROVAL_SCRIPT, "too much, send 10\n", tmp_path)
 
     assert result(output) == "User denied transfer with feedback: too much, send 10"
     assert "sent 25" not in output
 
 
 def test_human_as_tool_returns_the_typed_answer(tmp_path):
-    output = run_script(QUESTION_SCRIPT, "eu-west-1\n", tmp_path)
+    output = run_typing(QUESTION_SCRIPT, "eu-west-1\n", tmp_path)
 
     assert "Which region should I deploy to?" in output
     assert result(output) == "eu-west-1"

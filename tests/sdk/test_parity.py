@@ -6,11 +6,7 @@ tests/test_core_loop.py, tests/test_async_sdk.py and tests/test_escalate.py.
 
 import asyncio
 import inspect
-import os
 import socket
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
@@ -33,6 +29,8 @@ from signoff import (
     SignoffError,
     UserDeniedError,
 )
+
+from terminal_script import run_typing
 
 # The names HumanLayer's users import, as its SDK (0.7.x) spells them.
 HUMANLAYER_NAMES = [
@@ -84,15 +82,7 @@ CONSTRUCTOR_ARGUMENTS = [
     "http_timeout_seconds",
 ]
 
-SETTINGS = ("SIGNOFF_API_KEY", "SIGNOFF_API_BASE", "HUMANLAYER_API_KEY", "HUMANLAYER_API_BASE")
-
 TWO_OPTIONS_ONE_NAME = [ResponseOption(name="later"), ResponseOption(name="later", title="Later")]
-
-
-@pytest.fixture(autouse=True)
-def no_signoff_settings(monkeypatch):
-    for name in SETTINGS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.mark.parametrize("name", HUMANLAYER_NAMES)
@@ -252,29 +242,13 @@ asyncio.run(main())
 """
 
 
-def run_async_terminal_script(typed: str, tmp_path) -> str:
-    env = {name: value for name, value in os.environ.items() if name not in SETTINGS}
-    finished = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(ASYNC_TERMINAL_SCRIPT)],
-        input=typed,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env=env,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
-    return finished.stdout
-
-
 def after(label: str, output: str) -> str:
     # Prompts end without a newline and piped input is not echoed, so a label can share a line.
     return output.split(label, 1)[1].splitlines()[0].strip()
 
 
 def test_async_cli_mode_enter_approves_and_typed_text_answers(tmp_path):
-    output = run_async_terminal_script("\neu-west-1\n", tmp_path)
+    output = run_typing(ASYNC_TERMINAL_SCRIPT, "\neu-west-1\n", tmp_path)
 
     assert '"replicas": 4' in output and '"service": "web"' in output
     assert after("RESULT:", output) == "scaled web to 4"
@@ -283,7 +257,7 @@ def test_async_cli_mode_enter_approves_and_typed_text_answers(tmp_path):
 
 
 def test_async_cli_mode_typed_feedback_denies(tmp_path):
-    output = run_async_terminal_script("not during business hours\neu\n", tmp_path)
+    output = run_typing(ASYNC_TERMINAL_SCRIPT, "not during business hours\neu\n", tmp_path)
 
     assert after("RESULT:", output) == "User denied scale with feedback: not during business hours"
 
