@@ -18,6 +18,7 @@ from ..context import db, runtime
 from ..errors import AlreadyResponded, InvalidRequest
 from ..mail_out.compose import OutgoingMail
 from ..mail_out.custom_template import CustomTemplateError
+from ..mail_out.presenting import thread_ids
 from ..store import outbox
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest, OutboxMessage
 from ..store.requests import add_recipients
@@ -112,7 +113,7 @@ def _reply_to_earlier_mail(mail: OutgoingMail, earlier: list[OutboxMessage]) -> 
     parent = next((row for row in earlier if set(mail.envelope_to) <= set(row.recipients)), earlier[0])
     message = mail.message
     # Keep the thread the agent asked to continue (if any) at the head of the chain.
-    references = " ".join(part for part in (message.get("References"), parent.message_id) if part)
+    references = thread_ids(message.get("References"), parent.message_id)
     del message["In-Reply-To"]
     del message["References"]
     message["In-Reply-To"] = parent.message_id

@@ -153,12 +153,11 @@ def _decision(message: EmailMessage, request: HumanRequest, sender: str) -> Deci
         raise Unparseable(f"cannot read the body: {exc}", request.id) from exc
     if not text:
         raise EmptyReply("the reply has no text of its own", request.id)
+    options = [option["name"] for option in request.options]
     if request.kind != FUNCTION_CALL:
-        options = [option["name"] for option in request.spec.get("response_options") or []]
         return Decision(
             sender, DECIDED_VIA_EMAIL, response=text, option_name=match_response_option(text, options)
         )
-    options = [option["name"] for option in request.spec.get("reject_options") or []]
     reply = read_approval_reply(text, options)
     return Decision(
         sender,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..addresses import InvalidAddress, mailbox_key, normalize_address
 from ..config import Settings
+from ..mail_out.presenting import MESSAGE_ID
 from ..store.models import HumanRequest
 from ..store.requests import request_by_reply_token, request_by_sent_message_ids
 from .authentication import signature_passes, trusted_results_pass
@@ -24,7 +25,6 @@ from .errors import (
 )
 
 REPLY_LOCAL_PART = re.compile(r"^reply\+([0-9a-z]+)$", re.IGNORECASE)
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
 AUTO_REPLY_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress-Reply")

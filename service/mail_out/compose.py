@@ -20,7 +20,7 @@ from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.types import utcnow
 from ..tokens import APPROVE, REJECT, RESPOND, LinkClaim, LinkSigner
 from .custom_template import CustomTemplates
-from .presenting import arguments_for_email, fold, header_safe, question_subject
+from .presenting import arguments_for_email, fold, header_safe, question_subject, thread_ids
 
 # RFC 3834: tells auto-responders not to answer. Replies we confirm are "auto-replied".
 AUTO_GENERATED = "auto-generated"
@@ -107,9 +107,8 @@ class MailComposer:
         message.replace_header("Auto-Submitted", AUTO_REPLIED)
         reply_id = str(reply.get("Message-ID", "")).strip()
         if reply_id:
-            references = f"{reply.get('References', '')} {reply_id}".strip()
-            message["In-Reply-To"] = header_safe(reply_id)
-            message["References"] = header_safe(references)
+            message["In-Reply-To"] = thread_ids(reply_id)
+            message["References"] = thread_ids(str(reply.get("References", "")), reply_id)
         return OutgoingMail(message, [sender])
 
     def render(self, folder: str, variables: dict[str, Any]) -> RenderedMail:
@@ -156,18 +155,16 @@ class MailComposer:
                 "arguments": arguments_for_email(spec["kwargs"]),
                 "approve_url": self.link(request, APPROVE, recipient),
                 "reject_url": self.link(request, REJECT, recipient),
-                "options": self._options(request, spec.get("reject_options"), REJECT, recipient),
+                "options": self._options(request, REJECT, recipient),
             }
         return {
             **common,
             "message": spec["msg"],
             "respond_url": self.link(request, RESPOND, recipient),
-            "options": self._options(request, spec.get("response_options"), RESPOND, recipient),
+            "options": self._options(request, RESPOND, recipient),
         }
 
-    def _options(
-        self, request: HumanRequest, options: list[dict] | None, action: str, recipient: str
-    ) -> list[dict[str, Any]]:
+    def _options(self, request: HumanRequest, action: str, recipient: str) -> list[dict[str, Any]]:
         return [
             {
                 "name": option["name"],
@@ -175,7 +172,7 @@ class MailComposer:
                 "description": option.get("description"),
                 "url": self.link(request, action, recipient, option["name"]),
             }
-            for option in options or []
+            for option in request.options
         ]
 
     def _subject(self, request: HumanRequest) -> str:
@@ -209,6 +206,6 @@ def _continue_thread(message: EmailMessage, channel: dict) -> None:
     in_reply_to = channel.get("in_reply_to_message_id")
     references = channel.get("references_message_id")
     if in_reply_to:
-        message["In-Reply-To"] = header_safe(in_reply_to)
+        message["In-Reply-To"] = thread_ids(in_reply_to)
     if references:
-        message["References"] = header_safe(references)
+        message["References"] = thread_ids(references)

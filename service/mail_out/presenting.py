@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from typing import Any
 
@@ -12,12 +13,27 @@ QUESTION_SUBJECT_WORDS = 12
 EMAIL_VALUE_CHARS = 2_000
 EMAIL_ARGUMENTS_CHARS = 6_000
 TEXT_WIDTH = 76
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# A References chain keeps the newest ids; mail clients need only a few to thread.
+MAX_REFERENCES = 20
 
 
 def header_safe(value: str) -> str:
     """One line, no control characters, bounded: nothing an agent sends can add a header."""
     cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
     return cleaned[:SUBJECT_MAX_LENGTH]
+
+
+def thread_ids(*values: str | None) -> str:
+    """A value for In-Reply-To or References: the well-formed ids found, newest kept, never cut mid-id.
+
+    Text with no `<id>` in it (an agent may send a bare id) is kept as one safe line instead.
+    """
+    text = " ".join(value for value in values if value)
+    found = list(dict.fromkeys(MESSAGE_ID.findall(text)))
+    if not found:
+        return header_safe(text)
+    return " ".join(found[-MAX_REFERENCES:])
 
 
 def readable_value(value: Any) -> str:

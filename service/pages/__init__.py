@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from ..api.wire import to_wire
 from ..context import db, runtime
 from ..mail_out.presenting import arguments_for_page
 from ..store import inbound
@@ -24,23 +23,23 @@ MAX_COMMENT_LENGTH = 10_000
 
 @bp.get("/d/<token>")
 def show(token: str) -> tuple[str, int]:
-    claim, found = _open_link(token)
+    claim, found, option = _open_link(token)
     if found.is_decided:
         return _already_decided(found)
-    return _form_page(claim, found), 200
+    return _form_page(claim, found, option), 200
 
 
 @bp.post("/d/<token>")
 def decide(token: str) -> tuple[str, int]:
-    claim, found = _open_link(token)
+    claim, found, option = _open_link(token)
     if found.is_decided:
         return _already_decided(found)
     text = request.form.get("text", "").strip()
     if len(text) > MAX_COMMENT_LENGTH:
-        return _form_page(claim, found, problem=f"Please keep it under {MAX_COMMENT_LENGTH} characters."), 422
-    option = _chosen_option(claim, found)
+        problem = f"Please keep it under {MAX_COMMENT_LENGTH} characters."
+        return _form_page(claim, found, option, problem), 422
     if claim.action == RESPOND and not text and option is None:
-        return _form_page(claim, found, problem="Please write an answer before sending."), 422
+        return _form_page(claim, found, option, "Please write an answer before sending."), 422
     session = db()
     recorded = record_decision(session, found.id, _decision(claim, text, option))
     session.commit()
@@ -51,23 +50,17 @@ def decide(token: str) -> tuple[str, int]:
     return _decided_page(found, just_now=True), 200
 
 
-def _open_link(token: str) -> tuple[LinkClaim, HumanRequest]:
+def _open_link(token: str) -> tuple[LinkClaim, HumanRequest, dict | None]:
+    """The link's claim, its request, and the option it picks (if it picks one)."""
     claim = runtime().signer.verify(token)
     found = db().get(HumanRequest, claim.request_id)
     if found is None:
         raise LinkInvalid("The request behind this link no longer exists.")
-    _chosen_option(claim, found)
-    return claim, found
-
-
-def _chosen_option(claim: LinkClaim, found: HumanRequest) -> dict | None:
-    """The response option the link picks, if it picks one."""
     if claim.option is None:
-        return None
-    options = found.spec.get("reject_options" if found.kind == FUNCTION_CALL else "response_options") or []
-    for option in options:
+        return claim, found, None
+    for option in found.options:
         if option["name"] == claim.option:
-            return option
+            return claim, found, option
     raise LinkInvalid("The option behind this link is not part of the request.")
 
 
@@ -85,8 +78,7 @@ def _decision(claim: LinkClaim, text: str, option: dict | None) -> Decision:
     return Decision(claim.recipient, DECIDED_VIA_LINK, response=text, option_name=option_name)
 
 
-def _form_page(claim: LinkClaim, found: HumanRequest, problem: str | None = None) -> str:
-    option = _chosen_option(claim, found)
+def _form_page(claim: LinkClaim, found: HumanRequest, option: dict | None, problem: str | None = None) -> str:
     prefill = option.get("prompt_fill") if option else None
     return render_template(
         "pages/decide.html",
@@ -112,8 +104,7 @@ def _decided_page(found: HumanRequest, just_now: bool) -> str:
 
 
 def _describe(found: HumanRequest) -> dict:
-    wire = to_wire(found).model_dump()
-    spec = wire["spec"]
+    spec = found.spec
     if found.kind == FUNCTION_CALL:
         outcome = None if found.approved is None else ("approved" if found.approved else "rejected")
         return {

@@ -67,6 +67,12 @@ class HumanRequest(Base):
     def is_decided(self) -> bool:
         return self.responded_at is not None
 
+    @property
+    def options(self) -> list[dict[str, Any]]:
+        """The ready-made answers: reject options of a function call, response options of a question."""
+        key = "reject_options" if self.kind == FUNCTION_CALL else "response_options"
+        return self.spec.get(key) or []
+
 
 class OutboxMessage(Base):
     """An email to send, written in the same transaction as the request it belongs to."""
