@@ -24,6 +24,15 @@ APPROVE_WORDS: tuple[str, ...] = (
     "sim", "aprovado", "aprovada",  # Portuguese
     "sì", "approvato", "approvata", "va bene",  # Italian
     "承認", "承認します", "承認しました", "はい",  # Japanese
+    "godkendt", "godkender", "godkjent", "godkjenner", "godkänd", "godkänt", "godkänner",  # Nordic
+    "kyllä", "hyväksytty", "hyväksyn",  # Finnish
+    "zatwierdzam", "zatwierdzone", "akceptuję", "zgoda",  # Polish ("tak" is also Danish "thanks")
+    "ano", "schváleno", "schvaluji",  # Czech
+    "evet", "onaylandı", "onaylıyorum", "tamam",  # Turkish
+    "да", "одобрено", "одобряю", "согласовано", "утверждаю", "ок",  # Russian
+    "схвалено", "схвалюю", "погоджено",  # Ukrainian ("так" is also a filler word)
+    "同意", "批准", "好的", "可以",  # Chinese
+    "승인", "승인합니다", "네", "예", "좋습니다",  # Korean
 )
 REJECT_WORDS: tuple[str, ...] = (
     "reject", "rejected", "no", "deny", "denied", "decline", "declined", "n",  # English
@@ -34,6 +43,15 @@ REJECT_WORDS: tuple[str, ...] = (
     "não", "nao", "rejeitado", "rejeitada", "recusado",  # Portuguese
     "respinto", "respinta", "rifiutato", "negato",  # Italian ("no" above)
     "却下", "却下します", "いいえ", "不承認",  # Japanese
+    "nej", "afvist", "nei", "avvist", "avvisad", "avslag",  # Nordic
+    "ei", "hylätty", "hylkään",  # Finnish
+    "nie", "odrzucam", "odrzucone",  # Polish
+    "ne", "zamítnuto", "zamítám",  # Czech
+    "hayır", "reddedildi", "reddediyorum",  # Turkish
+    "нет", "отклонено", "отклоняю",  # Russian
+    "ні", "відхилено", "відхиляю",  # Ukrainian
+    "拒绝", "不同意", "驳回", "不行",  # Chinese
+    "거절", "거부", "아니요", "반려",  # Korean
 )
 # A single letter, or a word that is also common prose in a corpus language ("si" is "if"),
 # decides only when it stands alone on the line.
@@ -49,13 +67,24 @@ DOUBT_WORDS: tuple[str, ...] = (
     "maar", "niet", "geen", "wacht", "behalve", "alleen als",  # Dutch
     "mas", "não", "nao", "exceto", "só se", "aguarde",  # Portuguese
     "ma", "non", "però", "tranne", "aspetta", "solo se",  # Italian
+    "men", "ikke", "vent", "undtagen", "inte", "vänta", "utom",  # Nordic
+    "mutta", "odota", "paitsi",  # Finnish ("ei" above)
+    "ale", "poczekaj", "chyba że", "tylko jeśli",  # Polish ("nie" above)
+    "počkej", "kromě", "jen pokud",  # Czech ("ale", "ne" above)
+    "ama", "fakat", "değil", "bekle", "hariç",  # Turkish
+    "но", "не", "подожди", "подождите", "кроме", "только если",  # Russian
+    "але", "зачекай", "крім",  # Ukrainian ("не" above)
 )
-DOUBT_FRAGMENTS: tuple[str, ...] = ("?", "\uff1f", "...", "…", "でも", "ただし", "しかし", "ません", "待って")
+DOUBT_FRAGMENTS: tuple[str, ...] = (
+    "?", "\uff1f", "...", "…", "でも", "ただし", "しかし", "ません", "待って",  # Japanese
+    "但是", "不过", "除非", "等等", "先别", "不要",  # Chinese
+    "하지만", "그런데", "잠깐", "단,", "말고",  # Korean
+)
 # fmt: on
 
 # One mark between a decision word and what follows ("Approved, go", "Yes. Ship it", "はい、");
 # "!!" counts as one, "..." does not.
-_MARK = r"(?:!+|[,.;:、。\uff01](?![.,!;:]))"
+_MARK = r"(?:!+|[,.;:、。\uff01\uff0c](?![.,!;:]))"
 _DASH = r"\s+[-\u2013\u2014]+\s+"
 _TRAILING = "!.。\uff01 \t"
 # Skin tones, the emoji variation selector and zero-width characters, so "👍🏽" reads as "👍".

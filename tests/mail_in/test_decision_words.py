@@ -307,3 +307,25 @@ def test_match_response_option_reads_an_option_name_on_the_first_line(text, opti
 
 def test_match_response_option_without_options_is_none():
     assert match_response_option("eu-west-1", []) is None
+
+
+# --- The languages added with the larger reply corpus ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Godkendt.", "Godkjent", "Godkänt!", "Kyllä", "Zatwierdzam", "Schváleno", "Evet", "Одобряю",
+     "Да.", "Схвалено", "同意", "同意，没问题", "승인합니다."],
+)  # fmt: skip
+def test_approve_words_in_the_added_languages_approve(text):
+    assert read_approval_reply(text).approved
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Да, но не сегодня", "Kyllä, mutta huomenna", "Evet, ama bekle", "Ano, ale počkej",
+     "同意，但是明天再部署", "승인, 하지만 내일", "Nej", "Нет", "拒绝", "Tak"],
+)  # fmt: skip
+def test_doubt_or_a_reject_word_in_the_added_languages_rejects(text):
+    # "Tak" is "yes" in Polish but "thanks" in Danish, so it never approves.
+    assert not read_approval_reply(text).approved
