@@ -93,7 +93,7 @@ HEADER_BLOCK_MAX_LINES = 8
 # "Sent from my Samsung Galaxy S24", "Sent from my cell, please excuse any typos"; not "Sent
 # from my desk, is much easier than my phone", which is a sentence.
 _DEVICE_WORD = r"[\w'’()&+/.-]+"
-_EXCUSE = r"(?:[,.;!]?\s+(?:please\s+)?(?:excuse|pardon|sorry|forgive)\b.{0,60})"
+_EXCUSE = rf"(?:[,.;!]?\s+(?:please\s+)?(?:{_alternatives(words.EXCUSE_WORDS)}).{{0,60}})"
 _DEVICE = rf"{_DEVICE_WORD}(?: {_DEVICE_WORD}){{0,5}}?{_EXCUSE}?"
 
 
@@ -415,7 +415,7 @@ def _sign_off_start(lines: list[str], first_text: int, end: int) -> int | None:
         if (
             _is_closing(lines[index])
             and len(after) <= SIGN_OFF_MAX_LINES
-            and all(_looks_like_name_or_title(line) for line in after)
+            and all(_looks_like_name_or_title(line, position) for position, line in enumerate(after))
         ):
             return index
     return None
@@ -424,7 +424,7 @@ def _sign_off_start(lines: list[str], first_text: int, end: int) -> int | None:
 def _is_closing(line: str) -> bool:
     """ "Best regards,", "Merci !" or a closing with a name: "Thanks, Noor"."""
     text = line.strip().rstrip(",.!。、\uff01\uff0c ").strip()
-    if text.lower() in words.CLOSINGS:
+    if text.lower() in words.CLOSINGS or (_is_cjk(text) and text.replace(" ", "") in words.CLOSINGS):
         return True
     closing, separator, name = text.partition(",")
     if not separator:
@@ -437,13 +437,14 @@ def _is_a_name(text: str) -> bool:
     return 0 < len(name_words) <= 3 and all(word[0].isupper() for word in name_words)
 
 
-def _looks_like_name_or_title(line: str) -> bool:
+def _looks_like_name_or_title(line: str, position: int) -> bool:
+    """A name, then role, company or phone lines; roles may be lower case ("руководитель отдела")."""
     text = line.strip()
     first_letter = next((char for char in text if char.isalpha()), "")
     is_sentence = text.endswith(".") and len(text.split()) >= 5
     return (
         len(text) <= SIGN_OFF_LINE_LENGTH
-        and not first_letter.islower()
+        and not (position == 0 and first_letter.islower())
         and not text.endswith(("?", ":", "!"))
         and not is_sentence
     )

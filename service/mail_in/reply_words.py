@@ -27,12 +27,16 @@ WROTE_WORDS: tuple[str, ...] = (
     "写道", "寫道",  # Chinese
     "님이 작성", "작성",  # Korean
     "さんは書きました", "は書きました", "書きました", "のメール",  # Japanese
+    "a scris", "au scris",  # Romanian
+    "ezt írta", "írta",  # Hungarian
+    "έγραψε", "έγραψαν",  # Greek
+    "napísal(a)", "napísal", "napísala",  # Slovak
 )  # fmt: skip
 
 # Words an attribution starts with, before the date ("On", "Am", "Le", "Den", "Dnia", "在").
 ATTRIBUTION_OPENERS: tuple[str, ...] = (
     "On", "At", "In message", "Am", "Le", "El", "Op", "Em", "Il", "Il giorno", "Den", "Dnia", "Dňa",
-    "Dne", "W dniu", "På", "在", "于",
+    "Dne", "W dniu", "På", "在", "于", "Pe", "Στις", "Την", "V", "Le jour",
 )  # fmt: skip
 
 # "-----Original Message-----" and its kin, between runs of dashes (or alone, as in
@@ -57,6 +61,9 @@ SEPARATOR_PHRASES: tuple[str, ...] = (
     "原始邮件", "原始郵件", "转发邮件", "轉寄郵件", "原始信件",
     "元のメッセージ", "転送メッセージ", "オリジナル メッセージ",
     "원본 메시지", "전달된 메시지",
+    "Mesaj original", "Mesajul original", "Mesaj redirecționat", "Mesaj redirecţionat",
+    "Eredeti üzenet", "Továbbított üzenet", "Αρχικό μήνυμα", "Προωθημένο μήνυμα",
+    "Pôvodná správa", "Preposlaná správa",
 )  # fmt: skip
 
 # The line above a forwarded message that follows without quote marks (Apple Mail and kin).
@@ -79,6 +86,8 @@ FORWARD_INTROS: tuple[str, ...] = (
     "转发的邮件", "以下是转发的邮件", "開始轉寄的郵件",
     "転送されたメッセージ",
     "전달된 메시지 시작",
+    "Începutul mesajului redirecționat", "Începutul mesajului redirecţionat",
+    "Továbbított levél kezdete", "Αρχή προωθημένου μηνύματος", "Začiatok preposlanej správy",
 )  # fmt: skip
 
 # Labels of the header block clients put above an original ("From:/Sent:/To:/Subject:").
@@ -86,14 +95,15 @@ HEADER_FROM_LABELS: tuple[str, ...] = (
     "From", "Von", "De", "Expéditeur", "Remitente", "Van", "Afzender", "Da", "Mittente", "Fra",
     "Afsender", "Avsender", "Från", "Avsändare", "Lähettäjä", "Od", "Nadawca", "Odesílatel", "Kimden",
     "Gönderen", "От", "Від", "发件人", "發件人", "寄件者", "寄件人", "差出人", "送信者", "보낸 사람",
-    "보낸사람",
+    "보낸사람", "De la", "Feladó", "Από", "Αποστολέας",
 )  # fmt: skip
 HEADER_DATE_LABELS: tuple[str, ...] = (
     "Sent", "Date", "Gesendet", "Datum", "Envoyé", "Date d'envoi", "Enviado", "Enviado el", "Enviada",
     "Enviada em", "Enviado em", "Fecha", "Verzonden", "Verstuurd", "Inviato", "Data", "Sendt", "Dato",
     "Skickat", "Lähetetty", "Päivämäärä", "Wysłano", "Wysłane", "Odesláno", "Gönderildi", "Tarih",
     "Gönderilme", "Отправлено", "Дата", "Надіслано", "发送时间", "發送時間", "时间", "日期",
-    "寄件日期", "送信日時", "日付", "日時", "보낸 날짜", "날짜",
+    "寄件日期", "送信日時", "日付", "日時", "보낸 날짜", "날짜", "Trimis", "Dată", "Küldve", "Elküldve",
+    "Dátum", "Στάλθηκε", "Ημερομηνία", "Odoslané",
 )  # fmt: skip
 HEADER_OTHER_LABELS: tuple[str, ...] = (
     "To", "Cc", "Bcc", "Subject", "Reply-To", "An", "Betreff", "Antwort an", "À", "Objet",
@@ -101,7 +111,8 @@ HEADER_OTHER_LABELS: tuple[str, ...] = (
     "Beantwoorden - Aan", "A", "Oggetto", "Risposta", "Til", "Emne", "Kopi", "Till", "Ämne", "Kopia",
     "Vastaanottaja", "Aihe", "Kopio", "Do", "Temat", "DW", "Komu", "Předmět", "Kopie", "Kime", "Konu",
     "Bilgi", "Кому", "Тема", "Копия", "Копія", "收件人", "收件者", "抄送", "副本", "主题", "主題",
-    "主旨", "宛先", "件名", "받는 사람", "받는사람", "참조", "제목",
+    "主旨", "宛先", "件名", "받는 사람", "받는사람", "참조", "제목", "Către", "Subiect", "Címzett",
+    "Tárgy", "Másolat", "Προς", "Θέμα", "Κοιν", "Predmet", "Kópia",
 )  # fmt: skip
 
 # Footers mail apps put under the person's words. "{device}" stands for a phone, tablet or
@@ -167,6 +178,18 @@ APP_FOOTERS: tuple[str, ...] = (
     # Korean
     "{device}에서 보냄", "{device}에서 보냈습니다", "{device} 스마트폰에서 보냈습니다",
     "{os}용 Outlook 받기",
+    # Romanian
+    "Trimis de pe {device}", "Trimis de pe {device}-ul meu", "Trimis din {app}", "Trimis cu {app}",
+    "Obțineți Outlook pentru {os}", "Obţineţi Outlook pentru {os}",
+    # Hungarian
+    "{device}-ról küldve", "{device}-ről küldve", "Az {device}-omról küldve", "{device}-omról küldve",
+    "Elküldve az {device}-omról", "Küldve {app} segítségével", "{app} alkalmazásból küldve",
+    "Az {os} rendszerhez készült Outlook letöltése",
+    # Greek
+    "Εστάλη από το {device} μου", "Στάλθηκε από το {device} μου", "Αποστολή από {device}",
+    "Στάλθηκε από {app}", "Λήψη του Outlook για {os}",
+    # Slovak
+    "Odoslané z {device}", "Odoslané z môjho {device}", "Odoslané z aplikácie {app}",
 )  # fmt: skip
 
 # Closing phrases that start a sign-off block ("Best regards,\nJonas Weber\nPlatform team").
@@ -213,12 +236,22 @@ CLOSINGS: frozenset[str] = frozenset(
         # Ukrainian
         "дякую", "з повагою", "щиро дякую", "всього найкращого",
         # Chinese
-        "谢谢", "謝謝", "此致", "此致敬礼", "祝好", "顺祝商祺", "多谢",
+        "谢谢", "謝謝", "此致", "此致敬礼", "此致敬禮", "祝好", "顺祝商祺", "順祝商祺",
+        "顺颂商祺", "順頌商祺", "多谢", "多謝", "敬上", "祝工作顺利", "祝工作順利", "感谢", "感謝",
         # Japanese
         "よろしくお願いします", "よろしくお願いいたします", "よろしくお願い致します", "以上です", "以上",
         "ありがとうございます", "ありがとうございました",
         # Korean
-        "감사합니다", "고맙습니다", "감사합니다 수고하세요",
+        "감사합니다", "고맙습니다", "감사합니다 수고하세요", "수고하세요", "감사드립니다",
+        # Romanian
+        "mulțumesc", "mulţumesc", "mersi", "cu stimă", "cu respect", "toate cele bune", "o zi bună",
+        "numai bine", "cu drag", "salutări", "cu bine",
+        # Hungarian
+        "üdvözlettel", "üdv", "köszönöm", "köszi", "tisztelettel", "baráti üdvözlettel", "szép napot",
+        # Greek
+        "ευχαριστώ", "με εκτίμηση", "φιλικά", "χαιρετισμούς", "με φιλικούς χαιρετισμούς", "καλή συνέχεια",
+        # Slovak
+        "ďakujem", "vďaka", "s pozdravom", "pekný deň", "s úctou",
     }
 )  # fmt: skip
 
@@ -253,9 +286,17 @@ MAIL_APPS: tuple[str, ...] = (
 )  # fmt: skip
 
 # Words of a confidentiality notice that companies add under every mail.
+# The apology some apps add after their footer: "Sent from my phone. Please excuse my brevity."
+EXCUSE_WORDS: tuple[str, ...] = (
+    "excuse", "pardon", "sorry", "forgive", "entschuldigen", "entschuldige", "excusez", "désolé",
+    "disculpa", "disculpe", "perdona", "scusa", "scusate", "desculpe", "desculpa", "excuseer",
+    "sorry voor", "undskyld", "unnskyld", "ursäkta", "anteeksi", "przepraszam", "omluvte",
+    "prominte", "извините", "простите", "вибачте", "kusura", "lütfen",
+)  # fmt: skip
 DISCLAIMER_MARKERS: tuple[str, ...] = (
     "confidential", "intended only for", "intended solely for", "intended recipient", "privileged",
     "disclaimer", "vertraulich", "confidentiel", "confidencial", "riservat", "vertrouwelijk",
-    "fortrolig", "konfidentiell", "luottamuksellinen", "poufn", "důvěrn", "gizli", "конфиденциальн",
+    "fortrolig", "konfidentiell", "konfidensiell", "bizalmas", "dôvern", "confidențial", "confidenţial",
+    "εμπιστευτικ", "luottamuksellinen", "poufn", "důvěrn", "gizli", "конфиденциальн",
     "конфіденційн", "保密", "機密", "기밀",
 )  # fmt: skip
