@@ -53,12 +53,20 @@ def quotequail_extract(text: str) -> str:
     return "".join(part for shown, part in quotequail.quote(text, quote_intro_line=True) if shown)
 
 
+def signoff_then_talon_signature(text: str) -> str:
+    """Our rules, then talon's brute-force signature cut on what they kept."""
+    from talon.signature.bruteforce import extract_signature
+
+    return extract_signature(strip_quoted_and_signature(text))[0]
+
+
 EXTRACTORS: dict[str, Extractor] = {
     "email-reply-parser": email_reply_parser_extract,
     "mail-parser-reply": mail_parser_reply_extract,
     "quotequail": quotequail_extract,
     "talon": talon_extract,
     "signoff": strip_quoted_and_signature,
+    "signoff + talon signatures": signoff_then_talon_signature,
 }
 
 

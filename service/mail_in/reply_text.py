@@ -423,7 +423,7 @@ def _sign_off_start(lines: list[str], first_text: int, end: int) -> int | None:
 
 def _is_closing(line: str) -> bool:
     """ "Best regards,", "Merci !" or a closing with a name: "Thanks, Noor"."""
-    text = line.strip().rstrip(",.!。、\uff01\uff0c ").strip()
+    text = line.strip().rstrip(",.:!。、\uff01\uff0c ").strip()  # "Üdvözlettel:" in Hungarian
     if text.lower() in words.CLOSINGS or (_is_cjk(text) and text.replace(" ", "") in words.CLOSINGS):
         return True
     closing, separator, name = text.partition(",")

@@ -36,7 +36,7 @@ WROTE_WORDS: tuple[str, ...] = (
 # Words an attribution starts with, before the date ("On", "Am", "Le", "Den", "Dnia", "在").
 ATTRIBUTION_OPENERS: tuple[str, ...] = (
     "On", "At", "In message", "Am", "Le", "El", "Op", "Em", "Il", "Il giorno", "Den", "Dnia", "Dňa",
-    "Dne", "W dniu", "På", "在", "于", "Pe", "Στις", "Την", "V", "Le jour",
+    "Dne", "W dniu", "På", "在", "于", "Pe", "În data de", "În", "Στις", "Την", "V", "Le jour",
 )  # fmt: skip
 
 # "-----Original Message-----" and its kin, between runs of dashes (or alone, as in

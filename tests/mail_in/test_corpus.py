@@ -136,7 +136,8 @@ def report(cases: list[Case]) -> list[str]:
     return [
         f"reply extraction: {rate(cases)} exact on the whole corpus",
         f"  development part: {rate(development)}; held-out part: {rate(held_out)}",
-        f"  cases that lost reply text: {len(lost)} ({sum(c.held_out for c in lost)} held-out)",
+        f"  cases that lost reply text: {len(lost)} ({sum(c.held_out for c in lost)} held-out); "
+        f"cases that kept extra text: {len(misses) - len(lost)}",
         *breakdown("per language", cases, 1),
         *breakdown("per client", cases, 0),
         *(line for case in misses for line in case.miss_report()),
