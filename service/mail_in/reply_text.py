@@ -93,7 +93,8 @@ HEADER_BLOCK_MAX_LINES = 8
 # "Sent from my Samsung Galaxy S24", "Sent from my cell, please excuse any typos"; not "Sent
 # from my desk, is much easier than my phone", which is a sentence.
 _DEVICE_WORD = r"[\w'’()&+/.-]+"
-_EXCUSE = rf"(?:[,.;!]?\s+(?:please\s+)?(?:{_alternatives(words.EXCUSE_WORDS)}).{{0,60}})"
+_PLEASE = rf"(?:{_alternatives(words.PLEASE_WORDS)}),?\s+"
+_EXCUSE = rf"(?:[,.;!]?\s+(?:{_PLEASE})?(?:{_alternatives(words.EXCUSE_WORDS)}).{{0,60}})"
 _DEVICE = rf"{_DEVICE_WORD}(?: {_DEVICE_WORD}){{0,5}}?{_EXCUSE}?"
 
 

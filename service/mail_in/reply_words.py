@@ -129,13 +129,16 @@ APP_FOOTERS: tuple[str, ...] = (
     # German
     "Von meinem {device} gesendet", "Gesendet von meinem {device}", "Gesendet von {app}",
     "Gesendet mit {app}", "Gesendet mit der {app}", "Gesendet vom {device}", "Outlook für {os} beziehen",
+    "Outlook für {os} herunterladen",
     "Diese Nachricht wurde von meinem {device} gesendet", "Von {app} gesendet",
     # French
     "Envoyé de mon {device}", "Envoyé depuis mon {device}", "Envoyé depuis ma {device}",
     "Envoyé de ma {device}", "Envoyé depuis {app}", "Envoyé avec {app}", "Obtenir Outlook pour {os}",
+    "Envoyé à partir de {app}", "Envoyé à partir de mon {device}",
     "Télécharger Outlook pour {os}",
     # Spanish
     "Enviado desde mi {device}", "Enviado desde {app}", "Enviado con {app}", "Obtener Outlook para {os}",
+    "Enviado a partir de {app}", "Descargar Outlook para {os}",
     # Dutch
     "Verstuurd vanaf mijn {device}", "Verzonden vanaf mijn {device}", "Verzonden met {app}",
     "Verstuurd met {app}", "Verzonden vanuit {app}", "Outlook voor {os} downloaden",
@@ -199,59 +202,95 @@ CLOSINGS: frozenset[str] = frozenset(
         "thanks", "thank you", "thanks again", "many thanks", "thanks a lot", "thx", "cheers", "best",
         "best regards", "kind regards", "warm regards", "regards", "all the best", "best wishes", "sincerely",
         "yours", "yours sincerely", "thanks in advance", "br", "rgds", "talk soon", "take care",
+        "warmest regards", "with thanks", "with best regards", "with kind regards", "kindest regards",
+        "thanks so much", "thank you so much", "thanks very much", "thank you very much",
+        "much appreciated", "respectfully", "cordially", "speak soon", "all best", "cheers all",
         # German
         "danke", "vielen dank", "danke schön", "gruß", "grüße", "viele grüße", "beste grüße", "liebe grüße",
         "schöne grüße", "herzliche grüße", "freundliche grüße", "mit freundlichen grüßen", "mfg", "vg", "lg",
         "mit besten grüßen", "gruss", "grüsse", "viele grüsse", "liebe grüsse", "beste grüsse",
+        "freundliche grüsse", "mit freundlichen grüssen", "herzliche grüsse", "besten dank",
+        "danke und gruß", "danke und viele grüße", "schönen gruß", "schöne grüsse", "mit besten grüssen",
+        "bg",
         # French
         "merci", "merci beaucoup", "cordialement", "bien cordialement", "bien à vous", "salutations",
         "bonne journée", "à bientôt", "amicalement", "bises", "bonne soirée",
+        "bien à toi", "très cordialement", "salutations distinguées", "meilleures salutations",
+        "sincères salutations", "merci d'avance", "merci par avance", "à plus", "belle journée",
+        "bien amicalement", "bonne fin de journée",
         # Spanish
         "gracias", "muchas gracias", "saludos", "un saludo", "saludos cordiales", "atentamente", "un abrazo",
+        "un cordial saludo", "gracias de antemano", "muchas gracias de antemano", "abrazos",
+        "un abrazo fuerte", "atte", "besos", "saludos y gracias",
         # Dutch
         "bedankt", "dank je", "dank je wel", "dank u", "dank u wel", "groet", "groeten",
         "met vriendelijke groet", "met vriendelijke groeten", "mvg", "hartelijke groet", "vriendelijke groet",
+        "groetjes", "hartelijke groeten", "met hartelijke groet", "vriendelijke groeten",
+        "alvast bedankt", "fijne dag", "gr",
         # Portuguese
         "obrigado", "obrigada", "muito obrigado", "muito obrigada", "abraço", "abraços", "um abraço",
         "atenciosamente", "att", "cumprimentos", "melhores cumprimentos", "saudações",
+        "com os melhores cumprimentos", "com os meus melhores cumprimentos", "com cumprimentos",
+        "saudações cordiais", "cordialmente", "beijos", "bjs",
         # Italian
         "grazie", "grazie mille", "saluti", "cordiali saluti", "distinti saluti", "un saluto", "a presto",
+        "buona giornata", "un caro saluto", "cari saluti", "grazie ancora", "un abbraccio", "buon lavoro",
+        "saluti cordiali", "ciao",
         # Danish, Norwegian
         "tak", "mange tak", "hilsen", "venlig hilsen", "med venlig hilsen", "mvh", "vh", "med vennlig hilsen",
         "vennlig hilsen", "takk", "tusen takk", "beste hilsen", "god dag",
+        "kh", "kærlig hilsen", "venlige hilsner", "de bedste hilsner", "bedste hilsner", "mange hilsner",
+        "god weekend", "vennlige hilsener", "beste hilsener", "ha en fin dag", "takk skal du ha",
+        "tusind tak",
         # Swedish
         "hälsningar", "vänliga hälsningar", "med vänliga hälsningar", "vänligen", "tack", "tack så mycket",
         "bästa hälsningar",
+        "ha det bra", "kram", "tack på förhand", "allt gott", "trevlig helg", "hälsar",
         # Finnish
         "kiitos", "kiitos paljon", "terveisin", "ystävällisin terveisin", "parhain terveisin", "t.",
+        "kiitos jo etukäteen", "hyvää päivänjatkoa", "kiitos ja terveisin", "kiitoksin", "terv",
         # Polish
         "dzięki", "dziękuję", "pozdrawiam", "pozdrowienia", "z poważaniem", "serdecznie pozdrawiam",
-        "z pozdrowieniami",
+        "z pozdrowieniami", "pozdrawiam serdecznie", "serdeczne pozdrowienia", "łączę pozdrowienia",
+        "z wyrazami szacunku", "miłego dnia",
+        "dziękuję bardzo", "z góry dziękuję", "pozdr", "dzięki wielkie", "ukłony",
         # Czech
         "díky", "děkuji", "s pozdravem", "zdravím", "s přáním hezkého dne", "hezký den",
+        "děkuji předem", "předem děkuji", "díky moc", "mějte se", "s přátelským pozdravem", "pěkný den",
         # Turkish
         "teşekkürler", "teşekkür ederim", "saygılarımla", "iyi çalışmalar", "selamlar", "sevgiler",
+        "saygılarımızla", "iyi günler", "kolay gelsin", "sevgiyle", "iyi çalışmalar dilerim",
         # Russian
         "спасибо", "с уважением", "всего доброго", "с наилучшими пожеланиями", "заранее спасибо",
+        "спасибо заранее", "хорошего дня", "всего хорошего", "спасибо большое", "большое спасибо",
+        "благодарю",
         # Ukrainian
         "дякую", "з повагою", "щиро дякую", "всього найкращого",
+        "гарного дня", "дякую заздалегідь", "з найкращими побажаннями", "щиро",
         # Chinese
         "谢谢", "謝謝", "此致", "此致敬礼", "此致敬禮", "祝好", "顺祝商祺", "順祝商祺",
         "顺颂商祺", "順頌商祺", "多谢", "多謝", "敬上", "祝工作顺利", "祝工作順利", "感谢", "感謝",
         # Japanese
         "よろしくお願いします", "よろしくお願いいたします", "よろしくお願い致します", "以上です", "以上",
         "ありがとうございます", "ありがとうございました",
+        "宜しくお願いします", "何卒よろしくお願いいたします", "引き続きよろしくお願いいたします",
+        "以上、よろしくお願いいたします",
         # Korean
         "감사합니다", "고맙습니다", "감사합니다 수고하세요", "수고하세요", "감사드립니다",
+        "잘 부탁드립니다", "좋은 하루 되세요", "감사합니다 좋은 하루 되세요",
         # Romanian
         "mulțumesc", "mulţumesc", "mersi", "cu stimă", "cu respect", "toate cele bune", "o zi bună",
         "numai bine", "cu drag", "salutări", "cu bine",
+        "mulțumesc frumos", "o zi frumoasă",
         # Hungarian
         "üdvözlettel", "üdv", "köszönöm", "köszi", "tisztelettel", "baráti üdvözlettel", "szép napot",
+        "köszönettel", "előre is köszönöm",
         # Greek
         "ευχαριστώ", "με εκτίμηση", "φιλικά", "χαιρετισμούς", "με φιλικούς χαιρετισμούς", "καλή συνέχεια",
+        "ευχαριστώ πολύ", "χαιρετώ",
         # Slovak
         "ďakujem", "vďaka", "s pozdravom", "pekný deň", "s úctou",
+        "ďakujem pekne", "vopred ďakujem",
     }
 )  # fmt: skip
 
@@ -287,6 +326,11 @@ MAIL_APPS: tuple[str, ...] = (
 
 # Words of a confidentiality notice that companies add under every mail.
 # The apology some apps add after their footer: "Sent from my phone. Please excuse my brevity."
+PLEASE_WORDS: tuple[str, ...] = (
+    "please", "bitte", "s'il vous plaît", "merci d'", "por favor", "per favore", "por favor,",
+    "alsjeblieft", "gelieve", "venligst", "vennligst", "vänligen", "ole hyvä", "proszę", "prosím",
+    "пожалуйста", "будь ласка", "lütfen",
+)  # fmt: skip
 EXCUSE_WORDS: tuple[str, ...] = (
     "excuse", "pardon", "sorry", "forgive", "entschuldigen", "entschuldige", "excusez", "désolé",
     "disculpa", "disculpe", "perdona", "scusa", "scusate", "desculpe", "desculpa", "excuseer",
@@ -297,6 +341,6 @@ DISCLAIMER_MARKERS: tuple[str, ...] = (
     "confidential", "intended only for", "intended solely for", "intended recipient", "privileged",
     "disclaimer", "vertraulich", "confidentiel", "confidencial", "riservat", "vertrouwelijk",
     "fortrolig", "konfidentiell", "konfidensiell", "bizalmas", "dôvern", "confidențial", "confidenţial",
-    "εμπιστευτικ", "luottamuksellinen", "poufn", "důvěrn", "gizli", "конфиденциальн",
+    "εμπιστευτικ", "luottamukselli", "poufn", "důvěrn", "gizli", "конфиденциальн",
     "конфіденційн", "保密", "機密", "기밀",
 )  # fmt: skip
