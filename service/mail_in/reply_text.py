@@ -207,7 +207,10 @@ def _may_start_wrapped_attribution(span: list[str]) -> bool:
         return True
     first = span[0].strip()
     opens = bool(_OPENER.match(first) or _DATE_FIRST.match(first))
-    return opens and not _SENTENCE_END.search(first[-8:])
+    # Name first, then the date, wrapped before the verb: "Ana <ana@example.org>, 18 Haz 2026, 10:12"
+    # / "tarihinde şunu yazdı:".
+    names_sender = bool(_NAME_AND_ADDRESS_FIRST.match(first) and _ADDRESS.search(first))
+    return (opens or names_sender) and not _SENTENCE_END.search(first[-8:])
 
 
 def _may_continue(line: str, position: int) -> bool:
@@ -405,7 +408,9 @@ def _is_name_signature(lines: list[str], first_text: int, end: int) -> bool:
     if not match or not _is_a_name(match.group("name")):
         return False
     previous = next((line for line in reversed(lines[first_text : end - 1]) if line.strip()), "")
-    return not _BULLET.match(previous) and not previous.rstrip().endswith(":")
+    # "- Camille" under "- item" lines may be the list's last item; "-Tom" under "2. item" is not.
+    in_dashed_list = _BULLET.match(previous) and not previous.lstrip()[0].isdigit()
+    return not in_dashed_list and not previous.rstrip().endswith(":")
 
 
 def _sign_off_start(lines: list[str], first_text: int, end: int) -> int | None:
@@ -425,6 +430,7 @@ def _sign_off_start(lines: list[str], first_text: int, end: int) -> int | None:
 def _is_closing(line: str) -> bool:
     """ "Best regards,", "Merci !" or a closing with a name: "Thanks, Noor"."""
     text = line.strip().rstrip(",.:!。、\uff01\uff0c ").strip()  # "Üdvözlettel:" in Hungarian
+    text = text.replace("İ", "i")  # Turkish: "İyi çalışmalar" lower-cases to "i̇yi" otherwise
     if text.lower() in words.CLOSINGS or (_is_cjk(text) and text.replace(" ", "") in words.CLOSINGS):
         return True
     closing, separator, name = text.partition(",")
@@ -434,8 +440,11 @@ def _is_closing(line: str) -> bool:
 
 
 def _is_a_name(text: str) -> bool:
+    """One to three capitalised words; scripts without case (준호, 李娜) count as capitalised."""
     name_words = text.split()
-    return 0 < len(name_words) <= 3 and all(word[0].isupper() for word in name_words)
+    return 0 < len(name_words) <= 3 and all(
+        word[0].isalpha() and not word[0].islower() for word in name_words
+    )
 
 
 def _looks_like_name_or_title(line: str, position: int) -> bool:

@@ -134,19 +134,22 @@ APP_FOOTERS: tuple[str, ...] = (
     # French
     "Envoyé de mon {device}", "Envoyé depuis mon {device}", "Envoyé depuis ma {device}",
     "Envoyé de ma {device}", "Envoyé depuis {app}", "Envoyé avec {app}", "Obtenir Outlook pour {os}",
-    "Envoyé à partir de {app}", "Envoyé à partir de mon {device}",
+    "Envoyé à partir de {app}", "Envoyé à partir de mon {device}", "Envoyé de {app} pour {os}",
     "Télécharger Outlook pour {os}",
     # Spanish
     "Enviado desde mi {device}", "Enviado desde {app}", "Enviado con {app}", "Obtener Outlook para {os}",
-    "Enviado a partir de {app}", "Descargar Outlook para {os}",
+    "Enviado a partir de {app}", "Descargar Outlook para {os}", "Enviado desde {app} con {os}",
+    "Enviado desde {app} para {os}",
     # Dutch
     "Verstuurd vanaf mijn {device}", "Verzonden vanaf mijn {device}", "Verzonden met {app}",
     "Verstuurd met {app}", "Verzonden vanuit {app}", "Outlook voor {os} downloaden",
     # Portuguese
     "Enviado do meu {device}", "Enviado de meu {device}", "Enviado do {app}", "Enviado pelo {app}",
+    "Enviado do {app} no {os}", "Enviado do {app} para {os}",
     "Obter o Outlook para {os}", "Baixe o Outlook para {os}",
     # Italian
-    "Inviato da {device}", "Inviato dal mio {device}", "Inviato da {app}", "Scarica Outlook per {os}",
+    "Inviato da {device}", "Inviato dal mio {device}", "Inviato da {app}", "Inviato da {app} su {os}",
+    "Scarica Outlook per {os}",
     # Danish, Norwegian
     "Sendt fra min {device}", "Sendt fra {app}", "Sendt med {app}", "Hent Outlook til {os}",
     "Få Outlook til {os}", "Hent Outlook for {os}",
@@ -231,7 +234,7 @@ CLOSINGS: frozenset[str] = frozenset(
         "obrigado", "obrigada", "muito obrigado", "muito obrigada", "abraço", "abraços", "um abraço",
         "atenciosamente", "att", "cumprimentos", "melhores cumprimentos", "saudações",
         "com os melhores cumprimentos", "com os meus melhores cumprimentos", "com cumprimentos",
-        "saudações cordiais", "cordialmente", "beijos", "bjs",
+        "saudações cordiais", "cordialmente", "beijos", "bjs", "abs",
         # Italian
         "grazie", "grazie mille", "saluti", "cordiali saluti", "distinti saluti", "un saluto", "a presto",
         "buona giornata", "un caro saluto", "cari saluti", "grazie ancora", "un abbraccio", "buon lavoro",
@@ -342,5 +345,5 @@ DISCLAIMER_MARKERS: tuple[str, ...] = (
     "disclaimer", "vertraulich", "confidentiel", "confidencial", "riservat", "vertrouwelijk",
     "fortrolig", "konfidentiell", "konfidensiell", "bizalmas", "dôvern", "confidențial", "confidenţial",
     "εμπιστευτικ", "luottamukselli", "poufn", "důvěrn", "gizli", "конфиденциальн",
-    "конфіденційн", "保密", "機密", "기밀",
+    "конфіденційн", "保密", "機密", "기밀", "비밀 정보", "수신자만",
 )  # fmt: skip
