@@ -146,6 +146,9 @@ def _own_runs(lines: list[str]) -> list[list[str]]:
     runs: list[list[str]] = [[]]
     index = 0
     while index < len(lines) and not _starts_unquoted_original(lines, index):
+        if _SEPARATOR.fullmatch(lines[index].strip()):
+            index += 1  # it heads a quoted original (Proton Mail); the attribution under it is next
+            continue
         attribution = _attribution_at(lines, index)
         if attribution and not attribution.quote_follows:
             break  # the original follows without ">" marks (Yahoo, Outlook for Mac, Apple Mail)
@@ -273,12 +276,22 @@ def _is_attribution(text: str, quote_follows: bool) -> bool:
 
 def _starts_unquoted_original(lines: list[str], index: int) -> bool:
     line = lines[index].strip()
-    if _SEPARATOR.fullmatch(line) or _FORWARD_INTRO.fullmatch(line) or _is_header_block(lines, index):
+    if _SEPARATOR.fullmatch(line):
+        return not _quoted_attribution_follows(lines, index + 1)
+    if _FORWARD_INTRO.fullmatch(line) or _is_header_block(lines, index):
         return True
     # A lone rule or an unknown dashed title right above a header block (Outlook, QQ Mail).
     return bool(_RULE.fullmatch(line) or _ANY_DASHED_TITLE.fullmatch(line)) and _header_block_follows(
         lines, index
     )
+
+
+def _quoted_attribution_follows(lines: list[str], index: int) -> bool:
+    following = next((position for position in range(index, len(lines)) if lines[position].strip()), None)
+    if following is None:
+        return False
+    attribution = _attribution_at(lines, following)
+    return attribution is not None and attribution.quote_follows
 
 
 def _header_label(line: str) -> tuple[str, bool] | None:

@@ -167,6 +167,7 @@ APP_FOOTERS: tuple[str, ...] = (
     "Stáhněte si Outlook pro {os}",
     # Turkish
     "{device}'umdan gönderildi", "{device}'dan gönderildi", "{device} cihazımdan gönderildi",
+    "{device} akıllı telefonumdan gönderildi", "{device} telefonumdan gönderildi",
     "{device} ile gönderildi", "{os} için Outlook'u edinin",
     # Russian
     "Отправлено с {device}", "Отправлено из {app}", "Отправлено с моего {device}",
