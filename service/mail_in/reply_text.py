@@ -109,6 +109,7 @@ def _footer_pattern(template: str) -> str:
 _APP_FOOTER = re.compile("|".join(_footer_pattern(footer) for footer in words.APP_FOOTERS), re.IGNORECASE)
 _FOOTER_WRAPPING = re.compile(r"^[\s(<\[*]+|[\s)>\]*.!]+$")
 _LINK = re.compile(r"<(?:https?|mailto):[^>]*>|https?://\S+")
+_MARKDOWN_LINK = re.compile(r"\[(?P<text>[^\]]{1,80})\]\((?:https?|mailto):[^)\s]*\)")  # Proton Mail
 _TRACKING_MARKS = "\u1427\u200b\u200c\u200d\ufeff"  # Gmail's "ᐧ" and zero-width characters
 
 _NAME_SIGNATURE = re.compile(rf"[-—–~]{{1,2}}\s?(?P<name>{_NAME})")
@@ -360,7 +361,7 @@ def _is_blank_or_rule(line: str) -> bool:
 
 
 def _is_footer(line: str) -> bool:
-    text = _FOOTER_WRAPPING.sub("", _LINK.sub("", line))
+    text = _FOOTER_WRAPPING.sub("", _LINK.sub("", _MARKDOWN_LINK.sub(r"\g<text>", line)))
     return bool(_APP_FOOTER.fullmatch(text))
 
 

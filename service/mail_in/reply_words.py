@@ -247,7 +247,8 @@ CLOSINGS: frozenset[str] = frozenset(
         "god weekend", "vennlige hilsener", "beste hilsener", "ha en fin dag", "takk skal du ha",
         "tusind tak",
         # Swedish
-        "hälsningar", "vänliga hälsningar", "med vänliga hälsningar", "vänligen", "tack", "tack så mycket",
+        "hälsningar", "vänliga hälsningar", "med vänliga hälsningar",
+        "med vänlig hälsning", "vänlig hälsning", "vänligen", "tack", "tack så mycket",
         "bästa hälsningar",
         "ha det bra", "kram", "tack på förhand", "allt gott", "trevlig helg", "hälsar",
         # Finnish
@@ -344,6 +345,7 @@ EXCUSE_WORDS: tuple[str, ...] = (
 DISCLAIMER_MARKERS: tuple[str, ...] = (
     "confidential", "intended only for", "intended solely for", "intended recipient", "privileged",
     "disclaimer", "vertraulich", "confidentiel", "confidencial", "riservat", "vertrouwelijk",
+    "uitsluitend bestemd", "geadresseerde",
     "fortrolig", "konfidentiell", "konfidensiell", "bizalmas", "dôvern", "confidențial", "confidenţial",
     "εμπιστευτικ", "luottamukselli", "poufn", "důvěrn", "gizli", "конфиденциальн",
     "конфіденційн", "保密", "機密", "기밀", "비밀 정보", "수신자만",
