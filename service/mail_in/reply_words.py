@@ -152,7 +152,7 @@ APP_FOOTERS: tuple[str, ...] = (
     "Scarica Outlook per {os}",
     # Danish, Norwegian
     "Sendt fra min {device}", "Sendt fra {app}", "Sendt med {app}", "Hent Outlook til {os}",
-    "Få Outlook til {os}", "Hent Outlook for {os}",
+    "Få Outlook til {os}", "Hent Outlook for {os}", "Få Outlook for {os}",
     # Swedish
     "Skickat från min {device}", "Skickat från {app}", "Skickat med {app}", "Hämta Outlook för {os}",
     "Från min {device}",
@@ -197,6 +197,7 @@ APP_FOOTERS: tuple[str, ...] = (
     "Στάλθηκε από {app}", "Λήψη του Outlook για {os}",
     # Slovak
     "Odoslané z {device}", "Odoslané z môjho {device}", "Odoslané z aplikácie {app}",
+    "Získať Outlook pre {os}", "Získajte Outlook pre {os}",
 )  # fmt: skip
 
 # Closing phrases that start a sign-off block ("Best regards,\nJonas Weber\nPlatform team").
