@@ -181,7 +181,8 @@ APP_FOOTERS: tuple[str, ...] = (
     "发自我的{device}", "发自我的 {device}", "從我的 {device} 傳送", "從我的{device}傳送", "来自我的{device}",
     "发自{app}", "來自我的{device}", "发送自 {app}", "从{app}发送",
     # Japanese
-    "{device}から送信", "{device} から送信", "{os} 版 Outlook を入手", "{os}版Outlookを入手",
+    "{device}から送信", "{device} から送信", "{device}から送信されました",
+    "{device} から送信されました", "{os} 版 Outlook を入手", "{os}版Outlookを入手",
     # Korean
     "{device}에서 보냄", "{device}에서 보냈습니다", "{device} 스마트폰에서 보냈습니다",
     "{os}용 Outlook 받기",
