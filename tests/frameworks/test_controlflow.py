@@ -10,6 +10,7 @@ nothing else is changed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from types import ModuleType
 
 import pytest
@@ -41,6 +42,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect")))
         patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        # Prefect's local server migrates a new home's database on its first start; on two cores
+        # that can pass its default 20 s limit.
+        patch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
         patch.setenv("DO_NOT_TRACK", "1")
         from controlflow.events import message_compiler
 
@@ -58,7 +62,7 @@ def release_script() -> Script:
     )
 
 
-def run_release(example: ModuleType, manager: str, script: Script) -> object:
+def run_release(example: ModuleType, manager: str, script: Script) -> Future:
     from scripted_langchain import ScriptedChatModel
 
     return in_background(example.main, manager, ScriptedChatModel(script=script))
@@ -71,7 +75,7 @@ def test_release_is_published_once_approved(
     script = release_script()
     run = run_release(example, manager, script)
 
-    approval = wait_for_mail_about(mail_sink, manager, "publish_release")
+    approval = wait_for_mail_about(mail_sink, manager, "publish_release", run)
     assert "2.4.0" in text_body(approval)
     click(approval, "Approve:")
 
@@ -92,7 +96,7 @@ def test_rejection_by_reply_reaches_the_agent(
     reply(
         service,
         manager,
-        wait_for_mail_about(mail_sink, manager, "publish_release"),
+        wait_for_mail_about(mail_sink, manager, "publish_release", run),
         "Not before the docs ship.",
     )
 
