@@ -44,7 +44,8 @@ _NAME = r"[^\W\d_][^\W\d_'’.-]*(?:[ '’.-]{1,2}[^\W\d_][^\W\d_'’.-]*){0,4}"
 _NAME_AND_ADDRESS_FIRST = re.compile(rf"[\"“']?{_NAME}[\"”']?,?\s*(?:[<(\[]|$)")
 _NAME_THEN_WROTE = re.compile(rf"{_NAME}\s+{_WROTE}", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:[^\W\d_]{5,}|\d)[.!?]|[!?]")
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS_PATTERN = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_ADDRESS = re.compile(_ADDRESS_PATTERN)
 _DATE_OR_TIME = re.compile(
     r"(?<!\d)(?:19|20)\d{2}(?!\d)|\d{1,2}[:.h]\d{2}(?!\d)|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\s?[月일日]"
 )
@@ -53,7 +54,7 @@ _ENDS_WITH_COLON = re.compile(rf".*{_COLON}")
 _WRAPPED_ADDRESS_END = re.compile(rf">\s*{_WROTE}\s*{_COLON}?", re.IGNORECASE)
 _TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-_ENDS_WITH_ADDRESS = re.compile(r".*[\w.+-]+@[\w-]+(?:\.[\w-]+)+>")
+_ENDS_WITH_ADDRESS = re.compile(rf".*{_ADDRESS_PATTERN}>")
 # "---- On <date> <name> wrote ----" (Zoho) and "*On ... wrote:*" (bold rendered as text).
 _DECORATION = re.compile(r"^[\s*_=~-]+|[\s*_=~-]+$")
 
@@ -98,12 +99,13 @@ _EXCUSE = rf"(?:[,.;!]?\s+(?:{_PLEASE})?(?:{_alternatives(words.EXCUSE_WORDS)}).
 _DEVICE = rf"{_DEVICE_WORD}(?: {_DEVICE_WORD}){{0,5}}?{_EXCUSE}?"
 
 
+_APP = rf"(?:{_alternatives(words.MAIL_APPS)})"
+_OS = r"(?:iOS|Android|Mac|macOS|Windows(?: 10| 11| Phone)?|iPhone|iPad)"
+
+
 def _footer_pattern(template: str) -> str:
-    device = _DEVICE
-    app = _alternatives(words.MAIL_APPS)
-    os_name = r"(?:iOS|Android|Mac|macOS|Windows(?: 10| 11| Phone)?|iPhone|iPad)"
-    escaped = re.escape(template).replace(r"\{device\}", device)
-    return escaped.replace(r"\{app\}", f"(?:{app})").replace(r"\{os\}", os_name)
+    escaped = re.escape(template).replace(r"\{device\}", _DEVICE)
+    return escaped.replace(r"\{app\}", _APP).replace(r"\{os\}", _OS)
 
 
 _APP_FOOTER = re.compile("|".join(_footer_pattern(footer) for footer in words.APP_FOOTERS), re.IGNORECASE)
