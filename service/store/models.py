@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import TZDateTime, int_pk, short_text, timestamp, utcnow
@@ -62,6 +62,13 @@ class HumanRequest(Base):
     option_name: Mapped[str | None] = mapped_column(String(255), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(320), default=None)
     decided_via: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Set when the server decided it because nobody answered by `timeout_at`.
+    timed_out: Mapped[bool] = mapped_column(default=False, server_default=false())
+    timeout_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+    # When the worker next has something to do for it (a reminder, an escalation, the
+    # timeout) and how many steps of its schedule are done; NULL once nothing is left.
+    next_step_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None, index=True)
+    steps_done: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_decided(self) -> bool:
@@ -74,14 +81,67 @@ class HumanRequest(Base):
         return self.spec.get(key) or []
 
 
+class Vote(Base):
+    """One person's decision on a request; with several approvers the rule counts these."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("request_id", "voter"),)
+
+    id: Mapped[int_pk]
+    request_id: Mapped[int] = mapped_column(ForeignKey("human_requests.id"), index=True)
+    voter: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(32))
+    approved: Mapped[bool | None] = mapped_column(default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    response: Mapped[str | None] = mapped_column(Text, default=None)
+    option_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class RequestEvent(Base):
+    """The audit trail: everything that happened to a request, when, by whom, through what."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int_pk]
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("human_requests.id"), index=True)
+    at: Mapped[timestamp] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Webhook(Base):
+    """A URL of a project's that gets every decision, timeout and escalation, signed."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int_pk]
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+
+
 class OutboxMessage(Base):
-    """An email to send, written in the same transaction as the request it belongs to."""
+    """Something to deliver: an email, or a webhook POST, written in its request's transaction.
+
+    A worker claims due rows for `claimed_until` (a lease), sends outside any transaction,
+    then records the outcome; a lease that runs out (the worker died) makes the row due again.
+    """
 
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int_pk]
+    kind: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     request_id: Mapped[int | None] = mapped_column(ForeignKey("human_requests.id"), default=None)
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"), default=None, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
     message_id: Mapped[str] = mapped_column(String(255), index=True)
     mail_from: Mapped[str] = mapped_column(String(320))
     recipients: Mapped[list[str]] = mapped_column(JSON)
