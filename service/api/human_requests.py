@@ -12,11 +12,12 @@ from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, Human
 
 from ..addresses import InvalidAddress, normalize_address
 from ..context import db, runtime
+from ..decisions import decide
 from ..errors import AlreadyResponded, InvalidRequest
 from ..mail_out.custom_template import CustomTemplateError
 from ..store import outbox
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
-from ..store.requests import Decision, add_request, find_request, record_decision
+from ..store.requests import Decision, add_request, find_request
 from ..waiting import request_key
 from .blueprint import bp, dump, find_or_404, parse_body
 from .wire import decision_from_function_call_status, decision_from_human_contact_status
@@ -154,7 +155,7 @@ def _respond(kind: str, call_id: str, status: Any, to_decision: Any) -> Response
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from exc
     session = db()
-    recorded = record_decision(session, found.id, decision)
+    recorded = decide(session, found, decision)
     session.commit()
     if not recorded:
         raise AlreadyResponded(f"call_id {call_id!r} was already answered; the first answer stands")

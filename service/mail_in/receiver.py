@@ -18,9 +18,10 @@ from email.message import EmailMessage
 from sqlalchemy.orm import Session
 
 from ..context import Runtime
+from ..decisions import decide
 from ..store import inbound, outbox
 from ..store.models import FUNCTION_CALL, HumanRequest, InboundMessage
-from ..store.requests import Decision, record_decision
+from ..store.requests import Decision
 from .decision_words import match_response_option, read_approval_reply
 from .errors import AlreadyDecided, EmptyReply, Rejected, Unparseable
 from .reply_text import reply_text
@@ -97,7 +98,7 @@ class InboundProcessor:
         sender = check_sender(arrival, request)
         check_sender_signed(arrival, request, sender, self._runtime.settings)
         decision = _decision(message, request, sender)
-        if not record_decision(session, request.id, decision):
+        if not decide(session, request, decision):
             raise AlreadyDecided("another answer was recorded first", request.id)
         return AcceptedReply(request, arrival, sender, decision)
 

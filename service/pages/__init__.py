@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from .. import decisions
 from ..context import db, runtime
 from ..mail_out.presenting import arguments_for_page
 from ..store import inbound
 from ..store.models import FUNCTION_CALL, HumanRequest
-from ..store.requests import Decision, record_decision
+from ..store.requests import Decision
 from ..tokens import APPROVE, REJECT, RESPOND, LinkClaim, LinkInvalid
 
 bp = Blueprint("pages", __name__)
@@ -41,7 +42,7 @@ def decide(token: str) -> tuple[str, int]:
     if claim.action == RESPOND and not text and option is None:
         return _form_page(claim, found, option, "Please write an answer before sending."), 422
     session = db()
-    recorded = record_decision(session, found.id, _decision(claim, text, option))
+    recorded = decisions.decide(session, found, _decision(claim, text, option))
     session.commit()
     session.refresh(found)
     if not recorded:
