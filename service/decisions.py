@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from . import audit
 from .store import events
 from .store.models import HumanRequest
 from .store.requests import Decision, record_decision
@@ -20,7 +21,7 @@ def decide(session: Session, request: HumanRequest, decision: Decision) -> bool:
     """
     if not record_decision(session, request.id, decision):
         return False
-    events.record_event(
+    audit.record(
         session,
         request,
         events.DECIDED,

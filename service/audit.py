@@ -1,0 +1,22 @@
+"""Record what happened to a request, and tell whoever needs to hear of it.
+
+Every part of the service that changes or acts on a request records it here: the event
+goes into the audit trail in the caller's transaction, so it is durable exactly when the
+change it describes is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .store import events
+from .store.models import HumanRequest, RequestEvent
+
+
+def record(
+    session: Session, request: HumanRequest, kind: str, *, actor: str, channel: str, **detail: Any
+) -> RequestEvent:
+    """Add `kind` (one of `store.events`' kinds) to the request's trail."""
+    return events.record_event(session, request, kind, actor=actor, channel=channel, **detail)
