@@ -9,6 +9,7 @@ import click
 
 from .cli_ask import approve_run, ask
 from .config import ConfigError, Settings, load_settings
+from .store import schema
 from .store.db import Database
 from .store.keys import create_api_key, get_or_create_project
 
@@ -35,6 +36,9 @@ def main(ctx: click.Context, config_file: str | None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if settings.log_level != "debug":
+        # Alembic narrates every schema check at INFO; a process start is not news.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = settings
 
 
@@ -59,13 +63,48 @@ def create_key(settings: Settings, project: str) -> None:
     """Create an API key and print it (only the key, on stdout)."""
     database = Database(settings.database_url)
     try:
-        database.create_schema()
+        database.prepare_schema()
         with database.sessions.begin() as session:
             key = create_api_key(session, get_or_create_project(session, project))
     finally:
         database.dispose()
     log.info("created an API key for project %r", project)
     click.echo(key)
+
+
+@main.group()
+def db() -> None:
+    """Manage the store's schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def upgrade_db(settings: Settings) -> None:
+    """Bring the database's schema to this release (run once, before starting new processes)."""
+    database = Database(settings.database_url)
+    try:
+        before, after = schema.upgrade(database.engine)
+    finally:
+        database.dispose()
+    if before == after:
+        click.echo(f"The database is already at revision {after}.")
+    else:
+        click.echo(f"Upgraded the database from revision {before or '(empty)'} to {after}.")
+
+
+@db.command("status")
+@click.pass_obj
+def db_status(settings: Settings) -> None:
+    """Say which schema revision the database is at; exit 1 unless it is current."""
+    database = Database(settings.database_url)
+    try:
+        state = schema.read_state(database.engine)
+    finally:
+        database.dispose()
+    if state.is_current:
+        click.echo(f"The database is at revision {state.head}, as this release needs.")
+        return
+    raise click.ClickException(state.problem())
 
 
 @main.command("config")

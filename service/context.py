@@ -41,7 +41,7 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         database = Database(settings.database_url)
-        database.create_schema()
+        database.prepare_schema()
         return cls(settings, database)
 
     def _secret_key(self) -> str:

@@ -17,4 +17,9 @@ def main() -> None:
             f"signoff: the service is not installed (missing module {exc.name!r}). "
             "Install it with: pip install 'signoff[server]'"
         )
-    cli_main()
+    from .store.schema import SchemaNotCurrent
+
+    try:
+        cli_main()
+    except SchemaNotCurrent as exc:
+        sys.exit(f"signoff: {exc}")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Base
+from . import schema
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,12 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def prepare_schema(self) -> None:
+        """Create the schema if the database is empty; raise `SchemaNotCurrent` if it is behind."""
+        schema.prepare(self.engine)
+
+    def schema_is_current(self) -> bool:
+        return schema.read_state(self.engine).is_current
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
