@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from . import api, devmail, health, pages
+from . import api, devmail, health, metrics, pages
 from .context import EXTENSION_KEY, Runtime, close_db
 from .error_handlers import register_error_handlers
 
@@ -31,6 +31,8 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(health.bp)
     if runtime.settings.uses_dev_mailbox:
         app.register_blueprint(devmail.bp)
+    if runtime.settings.metrics_enabled:
+        metrics.init_app(app, runtime)
     register_error_handlers(app)
     app.after_request(_add_security_headers)
     return app

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import click
 
 from .cli_ask import approve_run, ask
 from .config import ConfigError, Settings, load_settings
+from .logs import configure_logging
 from .store import schema
 from .store.db import Database
 from .store.keys import create_api_key, get_or_create_project
@@ -31,14 +31,7 @@ def main(ctx: click.Context, config_file: str | None) -> None:
         settings = load_settings(config_file)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if settings.log_level != "debug":
-        # Alembic narrates every schema check at INFO; a process start is not news.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
     ctx.obj = settings
 
 

@@ -18,6 +18,7 @@ from typing import Any
 ENV_PREFIX = "SIGNOFF_"
 CONFIG_FILE_ENV = "SIGNOFF_CONFIG"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -42,6 +43,8 @@ class Settings:
     require_dkim: bool
     trusted_authserv_id: str
     log_level: str
+    log_format: str
+    metrics_enabled: bool
 
     @property
     def public_base_url(self) -> str:
@@ -86,11 +89,14 @@ def _boolean(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
-def _log_level(value: Any) -> str:
-    level = _text(value).lower()
-    if level not in LOG_LEVELS:
-        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
-    return level
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        choice = _text(value).lower()
+        if choice not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return choice
+
+    return parse
 
 
 def _domain(value: Any) -> str:
@@ -118,7 +124,9 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("max_message_bytes", "max_message_bytes", _positive_int),
     ("require_dkim", "require_dkim", _boolean),
     ("trusted_authserv_id", "trusted_authserv_id", _text),
-    ("log_level", "log_level", _log_level),
+    ("log_level", "log_level", _one_of(LOG_LEVELS)),
+    ("log_format", "log_format", _one_of(LOG_FORMATS)),
+    ("metrics_enabled", "metrics_enabled", _boolean),
 )
 assert {attribute for _, attribute, _ in _SETTINGS} == {field.name for field in fields(Settings)}
 

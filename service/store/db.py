@@ -9,16 +9,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import schema
+from .models import Base
 
 log = logging.getLogger(__name__)
 
 # SQLite lets one writer in at a time; waiting this long for the lock beats failing.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# A database host that went silent must not hold web threads (readiness probes included)
+# for the operating system's TCP timeout, which is minutes.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 
 def normalize_database_url(url: str) -> URL:
@@ -44,7 +48,19 @@ class Database:
         schema.prepare(self.engine)
 
     def schema_is_current(self) -> bool:
-        return schema.read_state(self.engine).is_current
+        """At this release's revision, with every table and column the models declare."""
+        return schema.read_state(self.engine).is_current and self._has_declared_tables()
+
+    def _has_declared_tables(self) -> bool:
+        inspector = inspect(self.engine)
+        present = set(inspector.get_table_names())
+        for table in Base.metadata.sorted_tables:
+            if table.name not in present:
+                return False
+            columns = {column["name"] for column in inspector.get_columns(table.name)}
+            if not columns.issuperset(table.columns.keys()):
+                return False
+        return True
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
@@ -56,7 +72,13 @@ class Database:
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        )
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     event.listen(engine, "connect", _tune_sqlite)
     return engine
