@@ -33,6 +33,7 @@ class Settings:
     smtp_port: int
     reply_domain: str
     outbound_url: str
+    outbound_timeout_seconds: int
     mail_from: str
     from_name: str
     base_url: str
@@ -69,6 +70,13 @@ def _positive_int(value: Any) -> int:
     number = int(value)
     if number < 0:
         raise ValueError("expected a number of at least 0")
+    return number
+
+
+def _at_least_one(value: Any) -> int:
+    number = _positive_int(value)
+    if number < 1:
+        raise ValueError("expected a number of at least 1")
     return number
 
 
@@ -115,6 +123,7 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("smtp_port", "smtp_port", _port),
     ("reply_domain", "reply_domain", _domain),
     ("outbound_url", "outbound_url", _text),
+    ("outbound_timeout_seconds", "outbound_timeout_seconds", _at_least_one),
     ("from", "mail_from", _text),
     ("from_name", "from_name", _text),
     ("base_url", "base_url", _text),

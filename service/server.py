@@ -47,7 +47,7 @@ async def _serve_all(runtime: Runtime) -> None:
     smtp_server = await loop.create_server(
         smtp_protocol_factory(runtime, handler), settings.smtp_host, settings.smtp_port
     )
-    outbox_worker = OutboxWorker(runtime, sender_for(settings.outbound_url, runtime.database))
+    outbox_worker = OutboxWorker(runtime, sender_for(settings, runtime.database))
     outbox_worker.start()
     inbound_pool.submit(processor.process_backlog)
 

@@ -6,6 +6,7 @@ import email
 import email.policy
 import os
 import re
+import signal
 import smtplib
 import socket
 import subprocess
@@ -157,8 +158,14 @@ class RunningService:
 
     def start(self) -> None:
         log = self.log_path.open("ab")
+        # A process group of its own, so that kill_hard() takes every thread and child with it.
         self.process = subprocess.Popen(
-            [signoff_command(), "serve"], env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+            [signoff_command(), "serve"],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_until(self._healthy, what=f"signoff serve to answer /healthz (log: {self.log_path})")
 
@@ -179,6 +186,12 @@ class RunningService:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def kill_hard(self) -> None:
+        """SIGKILL to the whole process group: a host dying, with no chance to clean up."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def run_cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

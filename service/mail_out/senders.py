@@ -8,12 +8,12 @@ import ssl
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from ..config import Settings
 from ..store import devmail
 from ..store.db import Database
 
 log = logging.getLogger(__name__)
 
-SMTP_TIMEOUT_SECONDS = 30
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 
@@ -30,7 +30,8 @@ class MailSender(Protocol):
 
 
 class SmtpRelay:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout_seconds: float) -> None:
+        self.timeout_seconds = timeout_seconds
         parts = urlsplit(url)
         if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
             raise ValueError(
@@ -61,10 +62,10 @@ class SmtpRelay:
     def _connect(self) -> smtplib.SMTP:
         if self.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=ssl.create_default_context()
+                self.host, self.port, timeout=self.timeout_seconds, context=ssl.create_default_context()
             )
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds)
             if self.scheme == "smtp+starttls":
                 client.starttls(context=ssl.create_default_context())
         if self.username:
@@ -88,7 +89,7 @@ class DevMailbox:
         log.info("dev mailbox: kept %r for %s", subject, ", ".join(recipients))
 
 
-def sender_for(outbound_url: str, database: Database) -> MailSender:
-    if outbound_url == "dev":
+def sender_for(settings: Settings, database: Database) -> MailSender:
+    if settings.uses_dev_mailbox:
         return DevMailbox(database)
-    return SmtpRelay(outbound_url)
+    return SmtpRelay(settings.outbound_url, settings.outbound_timeout_seconds)

@@ -6,7 +6,7 @@ import email.policy
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import OutboxMessage
@@ -36,34 +36,60 @@ def enqueue(
     return row
 
 
-def claim_due(session: Session, limit: int) -> list[OutboxMessage]:
-    """Rows due for an attempt, locked so that another worker skips them."""
-    return list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= utcnow())
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+def claim_next(session: Session, worker: str, lease: timedelta) -> OutboxMessage | None:
+    """Lease the next due row to `worker`; the caller commits before sending.
+
+    One statement, so that on PostgreSQL concurrent workers skip each other's rows and on
+    SQLite the write lock is taken at once instead of after a read.
+    """
+    now = utcnow()
+    claimable = (
+        OutboxMessage.status == PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
     )
+    next_due = (
+        select(OutboxMessage.id)
+        .where(*claimable)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claim = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == next_due, *claimable)
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return session.scalars(claim).first()
 
 
-def mark_sent(row: OutboxMessage) -> None:
-    row.status = SENT
-    row.sent_at = utcnow()
-    row.attempts += 1
-    row.last_error = None
+def settle_sent(session: Session, row_id: int, worker: str) -> bool:
+    """Mark a claimed row sent; False when the lease was lost to another worker meanwhile."""
+    return _settle(session, row_id, worker, status=SENT, sent_at=utcnow(), last_error=None)
 
 
-def mark_attempt_failed(row: OutboxMessage, error: str, retry_in: timedelta | None) -> None:
+def settle_failed(session: Session, row_id: int, worker: str, error: str, retry_in: timedelta | None) -> bool:
     """Record a failed attempt; with no `retry_in` the message is given up on."""
-    row.attempts += 1
-    row.last_error = error
     if retry_in is None:
-        row.status = FAILED
-    else:
-        row.next_attempt_at = utcnow() + retry_in
+        return _settle(session, row_id, worker, status=FAILED, last_error=error)
+    return _settle(session, row_id, worker, next_attempt_at=utcnow() + retry_in, last_error=error)
+
+
+def _settle(session: Session, row_id: int, worker: str, **values: object) -> bool:
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == PENDING,
+        )
+        .values(attempts=OutboxMessage.attempts + 1, claimed_by=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def messages_for_request(session: Session, request_id: int) -> list[OutboxMessage]:

@@ -1,9 +1,17 @@
-"""Deliver outbox rows to the relay, retrying transient failures with backoff."""
+"""Deliver outbox rows to the relay: claim one, send it outside any transaction, settle it.
+
+The claim is a committed lease, so a crash re-sends at most the message that was in
+flight, and only once its lease has run out. A relay that hangs holds each message up for
+at most the send timeout; retries back off so that an outage delays mail and loses none.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from datetime import timedelta
 
 from ..context import Runtime
@@ -13,11 +21,14 @@ from ..store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 20
 # Also wakes without a signal, for retries coming due and rows written by other processes.
 IDLE_POLL_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 2
 MAX_RETRY_SECONDS = 300
+# A send may take several socket timeouts (connect, then each SMTP command); past this margin
+# another worker may take the message over, and it could go out twice.
+LEASE_SENDS = 2
+LEASE_MARGIN_SECONDS = 10
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -25,10 +36,18 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
 
 
+def worker_name() -> str:
+    """Unique per worker, readable in the store: which host and process holds a lease."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class OutboxWorker:
     def __init__(self, runtime: Runtime, sender: MailSender) -> None:
         self._runtime = runtime
         self._sender = sender
+        self.name = worker_name()
+        send_timeout = runtime.settings.outbound_timeout_seconds
+        self._lease = timedelta(seconds=LEASE_SENDS * send_timeout + LEASE_MARGIN_SECONDS)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
 
@@ -38,38 +57,43 @@ class OutboxWorker:
     def stop(self) -> None:
         self._stopping.set()
         self._runtime.outbox_wakeup.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=self._runtime.settings.outbound_timeout_seconds + 5)
 
     def _run(self) -> None:
         wakeup = self._runtime.outbox_wakeup
         while not self._stopping.is_set():
             wakeup.clear()
             try:
-                delivered_full_batch = self.deliver_due() == BATCH_SIZE
+                delivered = self.deliver_next()
             except Exception:
-                # The loop must outlive a database hiccup; the rows stay pending for the next turn.
-                log.exception("outbox: delivery round failed")
-                delivered_full_batch = False
-            if not delivered_full_batch:
+                # The loop must outlive a database hiccup; the row stays pending for the next turn.
+                log.exception("outbox: delivery failed")
+                delivered = False
+            if not delivered:
                 wakeup.wait(IDLE_POLL_SECONDS)
 
-    def deliver_due(self) -> int:
-        """Attempt every due row once; returns how many were attempted."""
+    def deliver_next(self) -> bool:
+        """Claim, attempt and settle one due message; False when none was due."""
         with self._runtime.session() as session:
-            rows = outbox.claim_due(session, BATCH_SIZE)
-            for row in rows:
-                self._attempt(row)
-        return len(rows)
+            row = outbox.claim_next(session, self.name, self._lease)
+        if row is None:
+            return False
+        error = self._attempt(row)
+        with self._runtime.session() as session:
+            if error is None:
+                settled = outbox.settle_sent(session, row.id, self.name)
+            else:
+                retry_in = None if error.permanent else retry_delay(row.attempts + 1)
+                settled = outbox.settle_failed(session, row.id, self.name, str(error), retry_in)
+        if not settled:
+            log.warning("outbox: message %s outlived its lease; another worker took it over", row.id)
+        return True
 
-    def _attempt(self, row: OutboxMessage) -> None:
+    def _attempt(self, row: OutboxMessage) -> SendError | None:
         try:
             self._sender.send(row.mail_from, row.recipients, row.subject, row.body)
         except SendError as exc:
-            retry_in = None if exc.permanent else retry_delay(row.attempts + 1)
-            outbox.mark_attempt_failed(row, str(exc), retry_in)
-            log.warning(
-                "outbox: message %s to %s failed (%s); retry in %s", row.id, row.recipients, exc, retry_in
-            )
-            return
-        outbox.mark_sent(row)
+            log.warning("outbox: message %s to %s failed (%s)", row.id, row.recipients, exc)
+            return exc
         log.info("outbox: message %s sent to %s", row.id, ", ".join(row.recipients))
+        return None
