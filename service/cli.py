@@ -7,7 +7,7 @@ import logging
 import click
 
 from .cli_ask import approve_run, ask
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, export_config_file, load_settings
 from .logs import configure_logging
 from .store import schema
 from .store.db import Database
@@ -42,6 +42,44 @@ def serve(settings: Settings) -> None:
     from .server import serve as serve_all
 
     serve_all(settings)
+
+
+@main.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes serving HTTP on the one port (use PostgreSQL when more than one).",
+)
+@click.pass_context
+def web(ctx: click.Context, workers: int) -> None:
+    """Serve HTTP only: the API, the decision pages and the long-polls."""
+    from .server import web as serve_web
+
+    config_file = ctx.parent.params.get("config_file") if ctx.parent else None
+    if config_file and workers > 1:
+        # Each forked worker loads the settings afresh, from the same file.
+        export_config_file(config_file)
+    serve_web(ctx.obj, workers)
+
+
+@main.command()
+@click.pass_obj
+def smtpd(settings: Settings) -> None:
+    """Receive replies only: the inbound SMTP server and the reading of replies."""
+    from .server import smtpd as serve_smtp
+
+    serve_smtp(settings)
+
+
+@main.command()
+@click.pass_obj
+def worker(settings: Settings) -> None:
+    """Deliver the outbox only (run any number, on one PostgreSQL)."""
+    from .server import worker as run_worker
+
+    run_worker(settings)
 
 
 @main.group()

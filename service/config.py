@@ -162,6 +162,11 @@ def load_settings(
     return Settings(**{attribute: _parse(key, raw[key], parse) for key, attribute, parse in _SETTINGS})
 
 
+def export_config_file(config_file: str | os.PathLike[str]) -> None:
+    """Make child processes (forked web workers) read the same config file."""
+    os.environ[CONFIG_FILE_ENV] = os.fspath(config_file)
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+from .broadcast import DecisionBroadcast
 from .config import Settings
 from .mail_out.compose import MailComposer
 from .store.db import Database
@@ -32,6 +33,7 @@ class Runtime:
         self.settings = settings
         self.database = database
         self.hub = DecisionHub()
+        self.broadcast = DecisionBroadcast(database, self.hub)
         self.outbox_wakeup = threading.Event()
         # Proves to the web app that a long-poll header came from our own ASGI layer.
         self.async_wait_secret = secrets.token_hex(16)
@@ -63,14 +65,16 @@ class Runtime:
             yield session
 
     def request_decided(self, request_id: int) -> None:
-        """Call after the decision is committed: wakes every long-poll on the request."""
+        """Call after the decision is committed: wakes every long-poll on the request, on any node."""
         self.hub.publish(request_key(request_id))
+        self.broadcast.announce(request_id)
 
     def mail_queued(self) -> None:
         """Call after an outbox row is committed: the sender picks it up now, not at its next tick."""
         self.outbox_wakeup.set()
 
     def close(self) -> None:
+        self.broadcast.stop()
         self.database.dispose()
 
 

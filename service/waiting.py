@@ -86,11 +86,24 @@ class DecisionHub:
         for ticket in tickets:
             ticket.fire()
 
+    def waited_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._by_key)
+
     @property
     def waiting(self) -> int:
         with self._lock:
             return len(self._by_id)
 
 
+REQUEST_KEY_PREFIX = "request:"
+
+
 def request_key(request_id: int) -> str:
-    return f"request:{request_id}"
+    return f"{REQUEST_KEY_PREFIX}{request_id}"
+
+
+def request_ids_waited_on(hub: DecisionHub) -> list[int]:
+    """The ids of the requests that some long-poll of this process is waiting on."""
+    keys = hub.waited_keys()
+    return [int(key.removeprefix(REQUEST_KEY_PREFIX)) for key in keys if key.startswith(REQUEST_KEY_PREFIX)]

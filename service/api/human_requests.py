@@ -158,7 +158,11 @@ def _respond(kind: str, call_id: str, status: Any, to_decision: Any) -> Response
     recorded = decide(session, found, decision)
     session.commit()
     if not recorded:
-        raise AlreadyResponded(f"call_id {call_id!r} was already answered; the first answer stands")
+        session.refresh(found)
+        raise AlreadyResponded(
+            f"call_id {call_id!r} was already decided by {found.decided_by} ({found.decided_via}); "
+            "the first answer stands"
+        )
     runtime().request_decided(found.id)
     session.refresh(found)
     return jsonify(dump(found))
