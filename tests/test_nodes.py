@@ -124,6 +124,14 @@ def cluster_database() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _listening_connections(cluster: Cluster) -> int:
+    with psycopg.connect(cluster.env["SIGNOFF_DATABASE_URL"]) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+        ).fetchone()
+    return row[0] if row else 0
+
+
 def _smtp_answers(port: int) -> bool:
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=1) as client:
@@ -190,6 +198,14 @@ def test_two_web_one_smtpd_two_workers_on_one_postgresql(cluster: Cluster, mail_
         assert blocked.result(timeout=WAIT_SECONDS) == "scaled to 5"
         assert time.monotonic() - answered_at < 1.0, "the decision on web B did not wake web A's long-poll"
 
+        # The database drops every listening connection; the nodes listen again and still wake.
+        with psycopg.connect(cluster.env["SIGNOFF_DATABASE_URL"], autocommit=True) as admin:
+            dropped = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+            ).fetchone()
+        assert dropped is not None and dropped[0] == 3  # web A, and web B's two processes
+        wait_until(lambda: _listening_connections(cluster) == 3, what="the web nodes to listen again")
+
         # A reply taken by smtpd wakes an agent waiting on web B.
         hl_b = cluster.agent(key, asked, web=1)
         question = pool.submit(hl_b.human_as_tool(), "Which region?")
@@ -201,7 +217,9 @@ def test_two_web_one_smtpd_two_workers_on_one_postgresql(cluster: Cluster, mail_
             body="eu-west",
             headers=reply_headers(mail),
         )
+        replied_at = time.monotonic()
         assert question.result(timeout=WAIT_SECONDS) == "eu-west"
+        assert time.monotonic() - replied_at < 1.0, "a reply read by smtpd did not wake web B's long-poll"
 
         # 50 people (and agents) decide one request at once, through both web nodes.
         racer = unique_address("race")
