@@ -11,6 +11,7 @@ from .approval import ApprovalMethod, HumanLayer
 from .async_approval import AsyncHumanLayer
 from .client import SignoffClient
 from .exceptions import (
+    ApprovalTimedOutError,
     HumanLayerError,
     HumanLayerException,
     SignoffConnectionError,
@@ -34,6 +35,7 @@ from .models import (
     SlackContactChannel,
     SMSContactChannel,
     WhatsAppContactChannel,
+    describe_duration,
 )
 
 # A library stays silent unless the application configures logging.
@@ -41,6 +43,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "ApprovalMethod",
+    "ApprovalTimedOutError",
     "AsyncHumanLayer",
     "ContactChannel",
     "EmailContactChannel",
@@ -65,4 +68,5 @@ __all__ = [
     "SlackContactChannel",
     "UserDeniedError",
     "WhatsAppContactChannel",
+    "describe_duration",
 ]

@@ -15,13 +15,14 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ParamSpec, Self, TypeVar
+from typing import Any, Literal, ParamSpec, Self, TypeVar
 
 from pydantic_core import to_jsonable_python
 
 from .client import DEFAULT_HTTP_TIMEOUT_SECONDS, DEFAULT_POLL_SECONDS, SignoffClient, resolve_api_key
-from .exceptions import SignoffError, UserDeniedError
+from .exceptions import ApprovalTimedOutError, SignoffError, UserDeniedError
 from .models import (
     ContactChannel,
     Escalation,
@@ -106,6 +107,21 @@ def function_call_decided(call: FunctionCall) -> bool:
 
 def human_contact_answered(contact: HumanContact) -> bool:
     return contact.status is not None and contact.status.response is not None
+
+
+# What happens when the request's own timeout passes: the server rejects ("reject", and the
+# model reads why), approves ("approve"), or rejects and the call raises ApprovalTimedOutError.
+OnTimeout = Literal["reject", "approve", "raise"]
+
+
+@dataclass(frozen=True)
+class ApprovalOptions:
+    """How one decorated function asks: to whom, with which reject options, for how long."""
+
+    contact_channel: ContactChannel | None = None
+    reject_options: list[ResponseOption] | None = None
+    timeout_seconds: float | None = None
+    on_timeout: OnTimeout = "reject"
 
 
 class _ApprovalDecorator:
@@ -225,25 +241,31 @@ class HumanLayerBase:
         return HumanContact(run_id=self.run_id, call_id=call_id or self.genid("call"), spec=spec)
 
     def _approval_spec(
-        self,
-        fn_name: str,
-        arguments: dict[str, Any],
-        contact_channel: ContactChannel | None,
-        reject_options: list[ResponseOption] | None,
+        self, fn_name: str, arguments: dict[str, Any], options: ApprovalOptions
     ) -> FunctionCallSpec:
         return FunctionCallSpec(
             fn=fn_name,
             kwargs=arguments,
-            channel=contact_channel or self.contact_channel,
-            reject_options=reject_options,
+            channel=options.contact_channel or self.contact_channel,
+            reject_options=options.reject_options,
+            timeout_seconds=options.timeout_seconds,
+            on_timeout="approve" if options.on_timeout == "approve" else "reject",
         )
 
-    def _denial(self, fn_name: str, completed: FunctionCall.Completed) -> str | None:
+    def _denial(
+        self, fn_name: str, completed: FunctionCall.Completed, options: ApprovalOptions
+    ) -> str | None:
         """None when approved, else the sentence the agent's model reads instead of a result."""
         decision = completed.as_completed()
         if decision.approved:
             self._report(f"human approved {fn_name}")
             return None
+        status = completed.call.status
+        if status is not None and status.timed_out:
+            self._report(f"no one decided on {fn_name} in time")
+            if options.on_timeout == "raise":
+                raise ApprovalTimedOutError(decision.comment)
+            return decision.comment
         self._report(f"human denied {fn_name} with message: {decision.comment}")
         return f"User denied {fn_name} with message: {decision.comment}"
 
@@ -296,6 +318,8 @@ class HumanLayer(HumanLayerBase):
         self,
         contact_channel: ContactChannel | None = None,
         reject_options: list[ResponseOption] | None = None,
+        timeout_seconds: float | None = None,
+        on_timeout: OnTimeout = "reject",
     ) -> _ApprovalDecorator:
         """Decorate a function so every call waits for a person's approval.
 
@@ -304,6 +328,7 @@ class HumanLayer(HumanLayerBase):
         reads as the tool's result.
         """
         require_unique_option_names(reject_options, "reject_options")
+        options = ApprovalOptions(contact_channel, reject_options, timeout_seconds, on_timeout)
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             if inspect.iscoroutinefunction(fn):
@@ -314,7 +339,7 @@ class HumanLayer(HumanLayerBase):
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 arguments = arguments_for_display(fn, args, kwargs)
-                denial = self._ask_for_approval(fn.__name__, arguments, contact_channel, reject_options)
+                denial = self._ask_for_approval(fn.__name__, arguments, options)
                 if denial is not None:
                     return denial
                 return fn(*args, **kwargs)
@@ -327,14 +352,13 @@ class HumanLayer(HumanLayerBase):
         self,
         fn_name: str,
         arguments: dict[str, Any],
-        contact_channel: ContactChannel | None,
-        reject_options: list[ResponseOption] | None,
+        options: ApprovalOptions,
     ) -> str | None:
         """None when approved, else the denial to hand back to the agent."""
         if self.approval_method is ApprovalMethod.CLI:
             return self._ask_for_approval_on_terminal(fn_name, arguments)
-        spec = self._approval_spec(fn_name, arguments, contact_channel, reject_options)
-        return self._denial(fn_name, self.fetch_approval(spec))
+        spec = self._approval_spec(fn_name, arguments, options)
+        return self._denial(fn_name, self.fetch_approval(spec), options)
 
     def fetch_approval(self, spec: FunctionCallSpec) -> FunctionCall.Completed:
         """Ask for approval and block until someone decides."""

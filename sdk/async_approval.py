@@ -26,7 +26,9 @@ from typing import Any, TypeVar
 
 from .approval import (
     ApprovalMethod,
+    ApprovalOptions,
     HumanLayerBase,
+    OnTimeout,
     arguments_for_display,
     function_call_decided,
     human_contact_answered,
@@ -106,6 +108,8 @@ class AsyncHumanLayer(HumanLayerBase):
         self,
         contact_channel: ContactChannel | None = None,
         reject_options: list[ResponseOption] | None = None,
+        timeout_seconds: float | None = None,
+        on_timeout: OnTimeout = "reject",
     ) -> _AsyncApprovalDecorator:
         """Decorate a function so each call awaits a person's approval before it runs.
 
@@ -113,12 +117,13 @@ class AsyncHumanLayer(HumanLayerBase):
         function's result once approved, or the denial sentence if rejected.
         """
         require_unique_option_names(reject_options, "reject_options")
+        options = ApprovalOptions(contact_channel, reject_options, timeout_seconds, on_timeout)
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
             @functools.wraps(fn)
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
                 arguments = arguments_for_display(fn, args, kwargs)
-                denial = await self._ask_for_approval(fn.__name__, arguments, contact_channel, reject_options)
+                denial = await self._ask_for_approval(fn.__name__, arguments, options)
                 if denial is not None:
                     return denial
                 result = fn(*args, **kwargs)
@@ -134,13 +139,12 @@ class AsyncHumanLayer(HumanLayerBase):
         self,
         fn_name: str,
         arguments: dict[str, Any],
-        contact_channel: ContactChannel | None,
-        reject_options: list[ResponseOption] | None,
+        options: ApprovalOptions,
     ) -> str | None:
         if self.approval_method is ApprovalMethod.CLI:
             return await in_thread(self._ask_for_approval_on_terminal, fn_name, arguments)
-        spec = self._approval_spec(fn_name, arguments, contact_channel, reject_options)
-        return self._denial(fn_name, await self.fetch_approval(spec))
+        spec = self._approval_spec(fn_name, arguments, options)
+        return self._denial(fn_name, await self.fetch_approval(spec), options)
 
     async def fetch_approval(self, spec: FunctionCallSpec) -> FunctionCall.Completed:
         """Ask for approval and wait, without blocking the event loop, until someone decides."""

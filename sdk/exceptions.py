@@ -43,6 +43,10 @@ class UserDeniedError(SignoffError):
     """A person said no, or nobody was there to say yes."""
 
 
+class ApprovalTimedOutError(UserDeniedError):
+    """No one decided before the request's own timeout, and the server rejected it."""
+
+
 class SignoffConnectionError(SignoffError, ConnectionError):
     """The service could not be reached, or stopped answering mid-request."""
 
@@ -52,6 +56,7 @@ class SignoffTimeoutError(SignoffError, TimeoutError):
 
 
 __all__ = [
+    "ApprovalTimedOutError",
     "HumanLayerError",
     "HumanLayerException",
     "SignoffConnectionError",

@@ -15,6 +15,29 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 # Lengths that keep a single request to a size a person can read in one email.
 MAX_ID_LENGTH = 200
 MAX_NAME_LENGTH = 200
+# The longest a request may wait for the server to time it out: 30 days.
+MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
+
+_DURATION_UNITS = (("d", 86400), ("h", 3600), ("min", 60))
+
+
+def describe_duration(seconds: float) -> str:
+    """Seconds as people write them: '1 s', '0.5 s', '1 min 30 s', '2 h', '2 d'."""
+    parts = []
+    remaining = round(seconds, 3)
+    for unit, size in _DURATION_UNITS:
+        if remaining >= size:
+            whole = int(remaining // size)
+            parts.append(f"{whole} {unit}")
+            remaining = round(remaining - whole * size, 3)
+    if remaining or not parts:
+        parts.append(f"{remaining:g} s")
+    return " ".join(parts)
+
+
+def timeout_sentence(fn: str, seconds: float) -> str:
+    """What the agent's model reads when nobody decided in time."""
+    return f"No one responded to {fn} within {describe_duration(seconds)}"
 
 
 class EmailRecipient(BaseModel):
@@ -151,6 +174,9 @@ class FunctionCallSpec(BaseModel):
     channel: ContactChannel | None = None
     reject_options: list[ResponseOption] | None = None
     state: dict | None = None
+    # signoff's own: the server decides for the absent (rejects, unless this says approve).
+    timeout_seconds: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS)
+    on_timeout: Literal["reject", "approve"] = "reject"
 
     @field_validator("reject_options")
     @classmethod
@@ -167,6 +193,8 @@ class FunctionCallStatus(BaseModel):
     comment: str | None = None
     reject_option_name: str | None = None
     slack_message_ts: str | None = None
+    # signoff's own: True when the server decided because no one answered in time.
+    timed_out: bool | None = None
 
     class Approved(BaseModel):
         approved: Literal[True]

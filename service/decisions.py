@@ -24,7 +24,7 @@ def decide(session: Session, request: HumanRequest, decision: Decision) -> bool:
     audit.record(
         session,
         request,
-        events.DECIDED,
+        events.TIMED_OUT if decision.timed_out else events.DECIDED,
         actor=decision.decided_by,
         channel=decision.decided_via,
         approved=decision.approved,

@@ -25,6 +25,7 @@ from .mail_in.receiver import InboundProcessor
 from .mail_in.smtpd import ReplyHandler, smtp_protocol_factory
 from .mail_out.senders import sender_for
 from .workers.outbox import OutboxWorker
+from .workers.timeouts import TimeoutWorker
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def smtpd(settings: Settings) -> None:
 
 
 def worker(settings: Settings) -> None:
-    """The outbox (and, as they come, schedules and webhooks)."""
+    """The outbox and the requests' timeouts."""
     _run(settings, _work_only)
 
 
@@ -81,6 +82,7 @@ async def _serve_everything(runtime: Runtime) -> None:
     async with AsyncExitStack() as parts:
         await _start_smtp(runtime, parts)
         _start_outbox(runtime, parts)
+        _start_timeouts(runtime, parts)
         runtime.broadcast.start()
         _log_listening(runtime, web=True, smtp=True)
         await _web_server(runtime).serve()
@@ -102,7 +104,8 @@ async def _serve_smtp_only(runtime: Runtime) -> None:
 async def _work_only(runtime: Runtime) -> None:
     async with AsyncExitStack() as parts:
         outbox_worker = _start_outbox(runtime, parts)
-        log.info("signoff worker %s: delivering the outbox", outbox_worker.name)
+        _start_timeouts(runtime, parts)
+        log.info("signoff worker %s: delivering the outbox, timing out requests", outbox_worker.name)
         await _until_signalled()
 
 
@@ -111,6 +114,12 @@ def _start_outbox(runtime: Runtime, parts: AsyncExitStack) -> OutboxWorker:
     outbox_worker.start()
     parts.callback(outbox_worker.stop)
     return outbox_worker
+
+
+def _start_timeouts(runtime: Runtime, parts: AsyncExitStack) -> None:
+    timeouts = TimeoutWorker(runtime)
+    timeouts.start()
+    parts.callback(timeouts.stop)
 
 
 async def _start_smtp(runtime: Runtime, parts: AsyncExitStack) -> None:

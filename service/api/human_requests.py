@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, g, jsonify, request
@@ -18,6 +19,7 @@ from ..mail_out.custom_template import CustomTemplateError
 from ..store import outbox
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
 from ..store.requests import Decision, add_request, find_request
+from ..store.types import utcnow
 from ..waiting import request_key
 from .blueprint import bp, dump, find_or_404, parse_body
 from .wire import decision_from_function_call_status, decision_from_human_contact_status
@@ -88,6 +90,7 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
             run_id=run_id,
             spec=spec.model_dump(mode="json"),
             recipients=recipients,
+            timeout_at=_timeout_at(spec),
         )
         for mail in runtime().composer.request_emails(created):
             outbox.enqueue(session, mail.message, mail.envelope_to, created.id)
@@ -104,6 +107,11 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
         return jsonify(dump(existing)), 200
     runtime().mail_queued()
     return jsonify(dump(created)), 201
+
+
+def _timeout_at(spec: Any) -> datetime | None:
+    seconds = getattr(spec, "timeout_seconds", None)
+    return None if seconds is None else utcnow() + timedelta(seconds=seconds)
 
 
 def _get(kind: str, call_id: str) -> Response:

@@ -30,6 +30,7 @@ def to_wire(request: HumanRequest) -> FunctionCall | HumanContact:
                 # A rejection always carries a string: HumanLayer's client refuses one without.
                 comment="" if request.approved is False and request.comment is None else request.comment,
                 reject_option_name=request.option_name,
+                timed_out=True if request.timed_out else None,
             ),
         )
     return HumanContact(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,6 +28,7 @@ class Decision:
     comment: str | None = None
     response: str | None = None
     option_name: str | None = None
+    timed_out: bool = False
 
 
 def new_reply_token() -> str:
@@ -52,8 +54,10 @@ def add_request(
     run_id: str,
     spec: dict[str, Any],
     recipients: list[str],
+    timeout_at: datetime | None = None,
 ) -> HumanRequest:
     request = HumanRequest(
+        timeout_at=timeout_at,
         project_id=project_id,
         kind=kind,
         call_id=call_id,
@@ -112,7 +116,21 @@ def record_decision(session: Session, request_id: int, decision: Decision) -> bo
             option_name=decision.option_name,
             decided_by=decision.decided_by,
             decided_via=decision.decided_via,
+            timed_out=decision.timed_out,
         )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def due_for_timeout(session: Session, limit: int) -> list[HumanRequest]:
+    """Undecided requests whose timeout has passed, locked so that other workers skip them."""
+    return list(
+        session.scalars(
+            select(HumanRequest)
+            .where(HumanRequest.responded_at.is_(None), HumanRequest.timeout_at <= utcnow())
+            .order_by(HumanRequest.timeout_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
