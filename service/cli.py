@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import TextIO
 
 import click
+from sqlalchemy import select
 
 from .cli_ask import approve_run, ask
 from .config import ConfigError, Settings, export_config_file, load_settings
 from .logs import configure_logging
-from .store import schema
+from .store import events, schema
 from .store.db import Database
 from .store.keys import create_api_key, get_or_create_project
+from .store.models import Project
 
 log = logging.getLogger("signoff_service")
 
@@ -101,6 +105,40 @@ def create_key(settings: Settings, project: str) -> None:
         database.dispose()
     log.info("created an API key for project %r", project)
     click.echo(key)
+
+
+@main.group()
+def audit() -> None:
+    """Read the audit trail."""
+
+
+@audit.command("export")
+@click.option("--project", help="Only this project's events (default: every project).")
+@click.option(
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="The file to write (default: stdout).",
+)
+@click.pass_obj
+def export_audit(settings: Settings, project: str | None, output: TextIO) -> None:
+    """Write every event of every request as JSON lines, oldest first."""
+    database = Database(settings.database_url)
+    try:
+        database.prepare_schema()
+        with database.sessions() as session:
+            project_id = None
+            if project is not None:
+                project_id = session.scalar(select(Project.id).where(Project.name == project))
+                if project_id is None:
+                    raise click.ClickException(f"no project named {project!r}")
+            count = 0
+            for row in events.export_rows(session, project_id):
+                output.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+    finally:
+        database.dispose()
+    log.info("exported %d audit events", count)
 
 
 @main.group()

@@ -13,16 +13,18 @@ from flask import Response, jsonify
 
 from signoff.models import Escalation
 
+from .. import audit
 from ..addresses import InvalidAddress, normalize_address
 from ..context import db, runtime
 from ..errors import AlreadyResponded, InvalidRequest
 from ..mail_out.compose import OutgoingMail
 from ..mail_out.custom_template import CustomTemplateError
 from ..mail_out.presenting import thread_ids
-from ..store import outbox
+from ..store import events, outbox
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest, OutboxMessage
 from ..store.requests import add_recipients
 from .blueprint import bp, dump, find_or_404, parse_body
+from .wire import DECIDED_BY_API
 
 
 @bp.post("/agent/function_calls/<call_id>/escalate_email")
@@ -59,6 +61,15 @@ def _escalate(kind: str, call_id: str) -> Response:
         _show_new_recipients(mail, added)
         _reply_to_earlier_mail(mail, earlier)
         outbox.enqueue(session, mail.message, mail.envelope_to, found.id)
+    audit.record(
+        session,
+        found,
+        events.ESCALATED,
+        actor=DECIDED_BY_API,
+        channel="api",
+        added=added,
+        message=escalation.escalation_msg,
+    )
     session.commit()
     runtime().mail_queued()
     return jsonify(dump(found))

@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
 
+from .. import audit
 from ..addresses import InvalidAddress, normalize_address
 from ..context import db, runtime
 from ..decisions import decide
 from ..errors import AlreadyResponded, InvalidRequest
 from ..mail_out.custom_template import CustomTemplateError
-from ..store import outbox
+from ..store import events, outbox
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
 from ..store.requests import Decision, add_request, find_request
 from ..store.types import utcnow
@@ -91,6 +92,9 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
             spec=spec.model_dump(mode="json"),
             recipients=recipients,
             timeout_at=_timeout_at(spec),
+        )
+        audit.record(
+            session, created, events.CREATED, actor=f"run {run_id}", channel="api", recipients=recipients
         )
         for mail in runtime().composer.request_emails(created):
             outbox.enqueue(session, mail.message, mail.envelope_to, created.id)

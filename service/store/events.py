@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import HumanRequest, RequestEvent
+from .models import HumanRequest, Project, RequestEvent
 from .types import utcnow
 
 CREATED = "created"
@@ -22,6 +23,7 @@ WEBHOOK_DELIVERED = "webhook_delivered"
 WEBHOOK_FAILED = "webhook_failed"
 
 SERVER = "signoff"
+EXPORT_BATCH = 1000
 
 
 def record_event(
@@ -47,3 +49,35 @@ def events_for_request(session: Session, request_id: int) -> list[RequestEvent]:
             select(RequestEvent).where(RequestEvent.request_id == request_id).order_by(RequestEvent.id)
         )
     )
+
+
+def event_as_dict(event: RequestEvent) -> dict[str, Any]:
+    """One event as the API and the export show it."""
+    return {
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "actor": event.actor,
+        "channel": event.channel,
+        "detail": event.detail,
+    }
+
+
+def export_rows(session: Session, project_id: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every event with its request's ids and project name, oldest first, read in batches."""
+    query = (
+        select(RequestEvent, HumanRequest.call_id, HumanRequest.run_id, HumanRequest.kind, Project.name)
+        .join(HumanRequest, HumanRequest.id == RequestEvent.request_id)
+        .join(Project, Project.id == RequestEvent.project_id)
+        .order_by(RequestEvent.id)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    if project_id is not None:
+        query = query.where(RequestEvent.project_id == project_id)
+    for event, call_id, run_id, request_kind, project in session.execute(query):
+        yield {
+            "project": project,
+            "request_kind": request_kind,
+            "call_id": call_id,
+            "run_id": run_id,
+            **event_as_dict(event),
+        }

@@ -14,10 +14,13 @@ import threading
 import uuid
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
+from .. import audit
 from ..context import Runtime
 from ..mail_out.senders import MailSender, SendError
-from ..store import outbox
-from ..store.models import OutboxMessage
+from ..store import events, outbox
+from ..store.models import HumanRequest, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,8 @@ class OutboxWorker:
         with self._runtime.session() as session:
             if error is None:
                 settled = outbox.settle_sent(session, row.id, self.name)
+                if settled:
+                    _record_emailed(session, row)
             else:
                 retry_in = None if error.permanent else retry_delay(row.attempts + 1)
                 settled = outbox.settle_failed(session, row.id, self.name, str(error), retry_in)
@@ -97,3 +102,18 @@ class OutboxWorker:
             return exc
         log.info("outbox: message %s sent to %s", row.id, ", ".join(row.recipients))
         return None
+
+
+def _record_emailed(session: Session, row: OutboxMessage) -> None:
+    request = session.get(HumanRequest, row.request_id) if row.request_id is not None else None
+    if request is not None:
+        audit.record(
+            session,
+            request,
+            events.EMAILED,
+            actor=events.SERVER,
+            channel="email",
+            recipients=row.recipients,
+            subject=row.subject,
+            message_id=row.message_id,
+        )
