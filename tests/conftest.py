@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -58,14 +60,37 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'signoff.db'}"
         return
     # A database of this run's own, so that runs side by side never share tables.
+    with _scratch_postgres_database("signoff_test") as url:
+        yield url
+
+
+@contextmanager
+def _scratch_postgres_database(prefix: str) -> Iterator[str]:
     admin_url = _postgres_or_skip()
-    name = f"signoff_test_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def private_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A store of the test's own, of the same kind: no other running service works on it."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'private.db'}"
+        return
+    with _scratch_postgres_database("signoff_private") as url:
+        yield url
+
+
+@pytest.fixture
+def scratch_postgres_url() -> Iterator[str]:
+    """An empty PostgreSQL database for one test (skipped, or failed in CI, without a server)."""
+    with _scratch_postgres_database("signoff_scratch") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -78,8 +78,11 @@ def flaky_relay() -> Iterator[FlakyRelay]:
 
 
 @pytest.fixture
-def own_service(database_url: str, flaky_relay: FlakyRelay, tmp_path: Path) -> Iterator[RunningService]:
-    running = RunningService.configure(database_url, flaky_relay, tmp_path)
+def own_service(
+    private_database_url: str, flaky_relay: FlakyRelay, tmp_path: Path
+) -> Iterator[RunningService]:
+    # A store of its own: another service's outbox worker would deliver (and count) its mail.
+    running = RunningService.configure(private_database_url, flaky_relay, tmp_path)
     running.env["SIGNOFF_OUTBOUND_TIMEOUT_SECONDS"] = OUTBOUND_TIMEOUT_SECONDS
     running.start()
     yield running
@@ -145,7 +148,7 @@ def _create_load(service: RunningService, key: str, seen: Acknowledged, stop: th
         address = unique_address(f"load{n}")
         try:
             response = create_call(service, key, f"load-{n}", address)
-        except requests.ConnectionError:
+        except requests.RequestException:  # the crash cut the answer off
             return
         if response.status_code == 201:
             with seen.lock:
@@ -164,7 +167,7 @@ def _approve_load(
         for call_id, address in waiting[:5]:
             try:
                 response = requests.post(link_after(relay.messages_to(address)[0], "Approve:"), timeout=10)
-            except requests.ConnectionError:
+            except requests.RequestException:  # the crash cut the answer off
                 return
             if response.status_code == 200:
                 with seen.lock:
@@ -207,7 +210,7 @@ def _reply_load(
                 body=answer,
                 headers=reply_headers(question),
             )
-        except (requests.ConnectionError, OSError, AssertionError):
+        except (requests.RequestException, OSError):
             return
         with seen.lock:
             seen.replies[f"ask-{n}"] = answer
@@ -237,9 +240,11 @@ def test_kill_9_under_load_loses_nothing_and_a_blocked_agent_gets_its_decision(
             pool.submit(_approve_load, service, flaky_relay, seen, stop),
             pool.submit(_reply_load, service, key, flaky_relay, seen, stop),
         ]
-        wait_until(lambda: len(seen.approved) >= 5 and len(seen.replies) >= 3, what="load to get going")
-        service.kill_hard()
-        stop.set()
+        try:
+            wait_until(lambda: len(seen.approved) >= 5 and len(seen.replies) >= 3, what="load to get going")
+            service.kill_hard()
+        finally:
+            stop.set()
         for task in load:
             task.result(timeout=WAIT_SECONDS)
         assert not blocked.done()
@@ -264,8 +269,9 @@ def test_kill_9_under_load_loses_nothing_and_a_blocked_agent_gets_its_decision(
     )
     for call_id, answer in seen.replies.items():
         assert fetch("contact_requests", call_id)["status"]["response"] == answer
-    answered_inbound = [row for row in service.inbound_rows() if row.status == "accepted"]
-    assert len(answered_inbound) == len(seen.replies)
+    # A reply stored just before the crash may have lost only its 250 on the way: read all the same.
+    answered = Counter(row.request_id for row in service.inbound_rows() if row.status == "accepted")
+    assert len(answered) >= len(seen.replies) and max(answered.values()) == 1
 
     # Every email queued before the crash goes out after it; at most one (the one in flight) twice.
     wait_until(

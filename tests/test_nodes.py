@@ -20,7 +20,6 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from sqlalchemy import make_url
 
 from signoff import ContactChannel, EmailContactChannel, HumanLayer
 
@@ -36,6 +35,9 @@ from signoff_testing import (
     unique_address,
     wait_until,
 )
+
+# The connections that nodes of this test's database keep open for LISTEN.
+LISTENING_HERE = "datname = current_database() AND query LIKE 'LISTEN %'"
 
 
 @dataclass
@@ -102,33 +104,9 @@ class Cluster:
         return result.stdout.strip()
 
 
-@pytest.fixture
-def cluster_database() -> Iterator[str]:
-    admin_url = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    try:
-        with psycopg.connect(admin_url, connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        if os.environ.get("SIGNOFF_TEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL not reachable at {admin_url}: {exc}")
-        pytest.skip(
-            f"PostgreSQL not reachable at {admin_url} ({exc}); the multi-node test needs one: start it on "
-            "127.0.0.1:5432 (user postgres, trust auth, database test) or set SIGNOFF_TEST_POSTGRES_URL."
-        )
-    name = f"signoff_nodes_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _listening_connections(cluster: Cluster) -> int:
     with psycopg.connect(cluster.env["SIGNOFF_DATABASE_URL"]) as connection:
-        row = connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
-        ).fetchone()
+        row = connection.execute(f"SELECT count(*) FROM pg_stat_activity WHERE {LISTENING_HERE}").fetchone()
     return row[0] if row else 0
 
 
@@ -148,9 +126,9 @@ def _web_answers(port: int) -> bool:
 
 
 @pytest.fixture
-def cluster(cluster_database: str, mail_sink: MailSink, tmp_path: Path) -> Iterator[Cluster]:
+def cluster(scratch_postgres_url: str, mail_sink: MailSink, tmp_path: Path) -> Iterator[Cluster]:
     web_ports, smtp_port = [free_port(), free_port()], free_port()
-    env = service_env(cluster_database, web_ports[0], smtp_port, mail_sink.port)
+    env = service_env(scratch_postgres_url, web_ports[0], smtp_port, mail_sink.port)
     env["SIGNOFF_BASE_URL"] = f"http://127.0.0.1:{web_ports[0]}"
     started = Cluster(env, web_ports, smtp_port)
     started.cli("db", "upgrade")  # as an operator does before starting the nodes
@@ -201,7 +179,7 @@ def test_two_web_one_smtpd_two_workers_on_one_postgresql(cluster: Cluster, mail_
         # The database drops every listening connection; the nodes listen again and still wake.
         with psycopg.connect(cluster.env["SIGNOFF_DATABASE_URL"], autocommit=True) as admin:
             dropped = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+                f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {LISTENING_HERE}"
             ).fetchone()
         assert dropped is not None and dropped[0] == 3  # web A, and web B's two processes
         wait_until(lambda: _listening_connections(cluster) == 3, what="the web nodes to listen again")
