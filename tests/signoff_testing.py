@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TypeVar
 
 import requests
 from aiosmtpd.controller import Controller
@@ -33,6 +34,7 @@ SERVICE_FROM = "signoff@example.com"
 SECRET_KEY = "test-secret-key-not-for-production"
 LINK_PATTERN = re.compile(r"https?://[^\s<>\"']+/d/[A-Za-z0-9_.\-]+")
 WAIT_SECONDS = 30
+RowT = TypeVar("RowT")
 
 
 def free_port() -> int:
@@ -210,13 +212,17 @@ class RunningService:
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
-    def inbound_rows(self) -> list[InboundMessage]:
+    def rows(self, model: type[RowT]) -> list[RowT]:
+        """Every stored row of `model` (a table with an `id`), read straight from the store."""
         engine = create_engine(normalize_database_url(self.database_url))
         try:
             with DbSession(engine) as session:
-                return list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+                return list(session.scalars(select(model).order_by(model.id)))  # type: ignore[attr-defined]
         finally:
             engine.dispose()
+
+    def inbound_rows(self) -> list[InboundMessage]:
+        return self.rows(InboundMessage)
 
     def processed_inbound_to(self, address: str, count: int = 1) -> list[InboundMessage]:
         """Inbound messages sent to `address`, once `count` of them have been processed."""

@@ -22,10 +22,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session as DbSession
 
-from signoff_service.store.db import normalize_database_url
 from signoff_service.store.models import OutboxMessage
 
 from signoff_testing import (
@@ -103,12 +100,7 @@ def create_call(service: RunningService, key: str, call_id: str, address: str) -
 
 
 def outbox_rows(service: RunningService) -> list[OutboxMessage]:
-    engine = create_engine(normalize_database_url(service.database_url))
-    try:
-        with DbSession(engine) as session:
-            return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-    finally:
-        engine.dispose()
+    return service.rows(OutboxMessage)
 
 
 def test_a_relay_that_refuses_then_returns_gets_every_email_exactly_once(
