@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -295,3 +296,17 @@ __all__ = [
     "SlackContactChannel",
     "WhatsAppContactChannel",
 ]
+
+
+class WebhookSpec(BaseModel):
+    """signoff's own: a URL of the project's that is told of every decision, timeout and escalation."""
+
+    url: str = Field(max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL with a host")
+        return url

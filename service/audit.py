@@ -11,12 +11,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import webhooks
 from .store import events
 from .store.models import HumanRequest, RequestEvent
+
+# What a project's webhooks are told of.
+WEBHOOK_EVENTS = frozenset({events.DECIDED, events.TIMED_OUT, events.ESCALATED})
 
 
 def record(
     session: Session, request: HumanRequest, kind: str, *, actor: str, channel: str, **detail: Any
 ) -> RequestEvent:
     """Add `kind` (one of `store.events`' kinds) to the request's trail."""
-    return events.record_event(session, request, kind, actor=actor, channel=channel, **detail)
+    event = events.record_event(session, request, kind, actor=actor, channel=channel, **detail)
+    if kind in WEBHOOK_EVENTS:
+        webhooks.queue_event(session, request, kind, actor=actor, channel=channel)
+    return event

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 import click
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from signoff.models import WebhookSpec
 
 from .cli_ask import approve_run, ask
 from .config import ConfigError, Settings, export_config_file, load_settings
 from .logs import configure_logging
-from .store import events, schema
+from .store import events, schema, webhooks
 from .store.db import Database
 from .store.keys import create_api_key, get_or_create_project
 from .store.models import Project
@@ -105,6 +111,47 @@ def create_key(settings: Settings, project: str) -> None:
         database.dispose()
     log.info("created an API key for project %r", project)
     click.echo(key)
+
+
+@main.group("webhooks")
+def webhooks_group() -> None:
+    """Manage a project's webhooks."""
+
+
+@webhooks_group.command("add")
+@click.option("--project", required=True, help="The project whose events are posted (created if new).")
+@click.option("--url", required=True, help="The http(s) URL to POST each event to.")
+@click.pass_obj
+def add_webhook(settings: Settings, project: str, url: str) -> None:
+    """Register a webhook; prints its id, URL and signing secret (shown only now)."""
+    try:
+        spec = WebhookSpec(url=url)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.errors()[0]["msg"], param_hint="--url") from exc
+    with _session(settings) as session:
+        webhook = webhooks.add_webhook(session, get_or_create_project(session, project).id, spec.url)
+        click.echo(f"id: {webhook.id}\nurl: {webhook.url}\nsecret: {webhook.secret}")
+
+
+@webhooks_group.command("list")
+@click.option("--project", required=True)
+@click.pass_obj
+def list_webhooks(settings: Settings, project: str) -> None:
+    """List a project's webhooks (without their secrets)."""
+    with _session(settings) as session:
+        for webhook in webhooks.active_webhooks(session, get_or_create_project(session, project).id):
+            click.echo(f"{webhook.id}\t{webhook.url}\t{webhook.created_at.isoformat()}")
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    database = Database(settings.database_url)
+    try:
+        database.prepare_schema()
+        with database.sessions.begin() as session:
+            yield session
+    finally:
+        database.dispose()
 
 
 @main.group()

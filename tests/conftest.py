@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -14,6 +16,7 @@ from sqlalchemy import make_url
 from signoff_testing import (
     MailSink,
     RunningService,
+    WebhookReceiver,
     start_mail_sink,
 )
 
@@ -107,3 +110,28 @@ def service(
 def project_key(service: RunningService, request: pytest.FixtureRequest) -> str:
     """A fresh project per test, its key made by `signoff keys create` while serve runs."""
     return service.create_key(f"project-{request.node.name}")
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[tuple[WebhookReceiver, str]]:
+    """A WebhookReceiver served over HTTP on loopback, and its URL."""
+    found = WebhookReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            status = found.take(
+                body,
+                self.headers.get("X-Signoff-Timestamp", "0"),
+                self.headers.get("X-Signoff-Signature", ""),
+            )
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield found, f"http://127.0.0.1:{server.server_address[1]}/hooks/signoff"
+    server.shutdown()

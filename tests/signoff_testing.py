@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+import hmac
+import json
 import os
 import re
 import signal
@@ -298,3 +301,32 @@ def reply_headers(original: EmailMessage) -> dict[str, str]:
 
 def unique_address(name: str) -> str:
     return f"{name}.{time.monotonic_ns()}@example.com"
+
+
+@dataclass
+class WebhookReceiver:
+    """An HTTP endpoint standing in for the project's own server; it checks every signature."""
+
+    secret: str = ""
+    fail_first: int = 0
+    received: list[dict] = field(default_factory=list)
+    bad_signatures: int = 0
+    calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def verify(self, body: bytes, timestamp: str, signature: str) -> bool:
+        # The check docs/webhooks.md tells users to write.
+        expected = hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        fresh = abs(time.time() - int(timestamp)) < 300
+        return fresh and hmac.compare_digest(f"v1={expected}", signature)
+
+    def take(self, body: bytes, timestamp: str, signature: str) -> int:
+        with self.lock:
+            self.calls += 1
+            if self.calls <= self.fail_first:
+                return 503
+            if not self.verify(body, timestamp, signature):
+                self.bad_signatures += 1
+                return 401
+            self.received.append(json.loads(body))
+            return 204

@@ -26,6 +26,7 @@ from signoff import ContactChannel, EmailContactChannel, HumanLayer
 from signoff_testing import (
     WAIT_SECONDS,
     MailSink,
+    WebhookReceiver,
     free_port,
     link_after,
     reply_headers,
@@ -152,9 +153,14 @@ def cluster(scratch_postgres_url: str, mail_sink: MailSink, tmp_path: Path) -> I
         node.stop()
 
 
-def test_two_web_one_smtpd_two_workers_on_one_postgresql(cluster: Cluster, mail_sink: MailSink) -> None:
+def test_two_web_one_smtpd_two_workers_on_one_postgresql(
+    cluster: Cluster, mail_sink: MailSink, webhook_receiver: tuple[WebhookReceiver, str]
+) -> None:
     sink = mail_sink
     key = cluster.cli("keys", "create", "--project", "nodes")
+    endpoint, hook_url = webhook_receiver
+    added = cluster.cli("webhooks", "add", "--project", "nodes", "--url", hook_url)
+    endpoint.secret = added.rsplit("secret: ", 1)[1].strip()
     approver = unique_address("nodes")
     # The agent long-polls web A for up to 30 s at a time: only a cross-node wake returns it sooner.
     hl = cluster.agent(key, approver, web=0)
@@ -227,7 +233,7 @@ def test_two_web_one_smtpd_two_workers_on_one_postgresql(cluster: Cluster, mail_
                 status = {"approved": n % 2 == 0, "comment": f"agent {n}"}
                 return requests.post(respond, json=status, headers=headers, timeout=30).status_code
             link = cluster.on_web(approve if n % 2 else reject, web)
-            return requests.post(link, data={"comment": f"person {n}"}, timeout=30).status_code
+            return requests.post(link, data={"text": f"person {n}"}, timeout=30).status_code
 
         outcomes = Counter(pool.map(one_decision, range(50)))
     assert outcomes == Counter({200: 1, 409: 49}), outcomes
@@ -242,6 +248,13 @@ def test_two_web_one_smtpd_two_workers_on_one_postgresql(cluster: Cluster, mail_
     assert final["status"]["approved"] in (True, False)
     detail = late.json()["detail"]
     assert f"already decided by {racer} (link)" in detail or "already decided by api (api)" in detail, detail
+
+    wait_until(
+        lambda: any(e["call_id"] == "race-1" for e in endpoint.received), what="the race's webhook delivery"
+    )
+    time.sleep(1)  # room for a second delivery, were there one
+    race_events = [e["event"] for e in endpoint.received if e["call_id"] == "race-1"]
+    assert race_events == ["decided"] and endpoint.bad_signatures == 0
 
     for node in cluster.nodes:
         node.check_alive()

@@ -2,10 +2,11 @@
 
 `blueprint` holds what every view shares; `human_requests` creates, reads (long-polling) and
 answers requests; `escalate` brings more people into one; `audit_trail` reads a request's
-events. Importing the modules registers their routes on the one blueprint.
+events; `webhooks` manages a project's webhooks. Importing the modules registers their
+routes on the one blueprint.
 """
 
-from . import audit_trail, escalate, human_requests
+from . import audit_trail, escalate, human_requests, webhooks
 from .blueprint import API_PREFIX, bp
 from .human_requests import ASYNC_WAIT_HEADER, WAIT_SECONDS_HEADER, WAIT_TICKET_HEADER
 
@@ -18,4 +19,5 @@ __all__ = [
     "bp",
     "escalate",
     "human_requests",
+    "webhooks",
 ]

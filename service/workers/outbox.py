@@ -1,4 +1,6 @@
-"""Deliver outbox rows to the relay: claim one, send it outside any transaction, settle it.
+"""Deliver outbox rows (emails to the relay, webhook POSTs).
+
+Claim one, send it outside any transaction, settle it.
 
 The claim is a committed lease, so a crash re-sends at most the message that was in
 flight, and only once its lease has run out. A relay that hangs holds each message up for
@@ -19,8 +21,9 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..context import Runtime
 from ..mail_out.senders import MailSender, SendError
-from ..store import events, outbox
-from ..store.models import HumanRequest, OutboxMessage
+from ..store import events, outbox, webhooks
+from ..store.models import HumanRequest, OutboxMessage, Webhook
+from ..webhooks import WebhookPoster
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class OutboxWorker:
     def __init__(self, runtime: Runtime, sender: MailSender) -> None:
         self._runtime = runtime
         self._sender = sender
+        self._poster = WebhookPoster(runtime.settings.outbound_timeout_seconds)
         self.name = worker_name()
         send_timeout = runtime.settings.outbound_timeout_seconds
         self._lease = timedelta(seconds=LEASE_SENDS * send_timeout + LEASE_MARGIN_SECONDS)
@@ -79,14 +83,15 @@ class OutboxWorker:
         """Claim, attempt and settle one due message; False when none was due."""
         with self._runtime.session() as session:
             row = outbox.claim_next(session, self.name, self._lease)
+            webhook = session.get(Webhook, row.webhook_id) if row and row.webhook_id else None
         if row is None:
             return False
-        error = self._attempt(row)
+        error = self._attempt(row, webhook)
         with self._runtime.session() as session:
             if error is None:
                 settled = outbox.settle_sent(session, row.id, self.name)
                 if settled:
-                    _record_emailed(session, row)
+                    _record_delivered(session, row)
             else:
                 retry_in = None if error.permanent else retry_delay(row.attempts + 1)
                 settled = outbox.settle_failed(session, row.id, self.name, str(error), retry_in)
@@ -94,9 +99,14 @@ class OutboxWorker:
             log.warning("outbox: message %s outlived its lease; another worker took it over", row.id)
         return True
 
-    def _attempt(self, row: OutboxMessage) -> SendError | None:
+    def _attempt(self, row: OutboxMessage, webhook: Webhook | None) -> SendError | None:
         try:
-            self._sender.send(row.mail_from, row.recipients, row.subject, row.body)
+            if row.kind != webhooks.WEBHOOK:
+                self._sender.send(row.mail_from, row.recipients, row.subject, row.body)
+            elif webhook is None or webhook.deleted_at is not None:
+                raise SendError("the webhook was removed", permanent=True)
+            else:
+                self._poster.post(row, webhook)
         except SendError as exc:
             log.warning("outbox: message %s to %s failed (%s)", row.id, row.recipients, exc)
             return exc
@@ -104,16 +114,29 @@ class OutboxWorker:
         return None
 
 
-def _record_emailed(session: Session, row: OutboxMessage) -> None:
+def _record_delivered(session: Session, row: OutboxMessage) -> None:
     request = session.get(HumanRequest, row.request_id) if row.request_id is not None else None
-    if request is not None:
+    if request is None:
+        return
+    if row.kind == webhooks.WEBHOOK:
         audit.record(
             session,
             request,
-            events.EMAILED,
+            events.WEBHOOK_DELIVERED,
             actor=events.SERVER,
-            channel="email",
-            recipients=row.recipients,
-            subject=row.subject,
-            message_id=row.message_id,
+            channel="webhook",
+            url=row.recipients[0],
+            event=row.subject,
+            attempts=row.attempts + 1,
         )
+        return
+    audit.record(
+        session,
+        request,
+        events.EMAILED,
+        actor=events.SERVER,
+        channel="email",
+        recipients=row.recipients,
+        subject=row.subject,
+        message_id=row.message_id,
+    )
