@@ -178,6 +178,18 @@ class FunctionCallSpec(BaseModel):
     # signoff's own: the server decides for the absent (rejects, unless this says approve).
     timeout_seconds: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS)
     on_timeout: Literal["reject", "approve"] = "reject"
+    # signoff's own: with several recipients, whose approval it takes. "first": the first answer
+    # decides; "all": everyone must approve; "quorum": `quorum` of them. A reject by anyone
+    # rejects, unless any_reject_rejects is false: then only once the approvals cannot be reached.
+    approval_rule: Literal["first", "all", "quorum"] = "first"
+    quorum: int | None = Field(default=None, ge=1)
+    any_reject_rejects: bool = True
+
+    @model_validator(mode="after")
+    def _quorum_goes_with_its_rule(self) -> FunctionCallSpec:
+        if (self.approval_rule == "quorum") != (self.quorum is not None):
+            raise ValueError('quorum is required with approval_rule "quorum", and only with it')
+        return self
 
     @field_validator("reject_options")
     @classmethod

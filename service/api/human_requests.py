@@ -82,6 +82,7 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
     if existing is not None:
         return jsonify(dump(existing)), 200
     recipients = _recipients(spec)
+    _check_quorum(spec, recipients)
     try:
         created = add_request(
             session,
@@ -111,6 +112,15 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
         return jsonify(dump(existing)), 200
     runtime().mail_queued()
     return jsonify(dump(created)), 201
+
+
+def _check_quorum(spec: Any, recipients: list[str]) -> None:
+    quorum = getattr(spec, "quorum", None)
+    if quorum is not None and quorum > len(recipients):
+        raise InvalidRequest(
+            f"spec.quorum: {quorum} approvals are needed but the request goes to {len(recipients)} "
+            "address(es); add recipients or lower the quorum"
+        )
 
 
 def _timeout_at(spec: Any) -> datetime | None:

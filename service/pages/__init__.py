@@ -11,7 +11,7 @@ from flask import Blueprint, render_template, request
 from .. import decisions
 from ..context import db, runtime
 from ..mail_out.presenting import arguments_for_page
-from ..store import inbound
+from ..store import inbound, votes
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import Decision
 from ..tokens import APPROVE, REJECT, RESPOND, LinkClaim, LinkInvalid
@@ -27,6 +27,8 @@ def show(token: str) -> tuple[str, int]:
     claim, found, option = _open_link(token)
     if found.is_decided:
         return _already_decided(found)
+    if votes.vote_of(db(), found.id, claim.recipient) is not None:
+        return _voted_page(found, claim.recipient, just_now=False), 409
     return _form_page(claim, found, option), 200
 
 
@@ -46,7 +48,11 @@ def decide(token: str) -> tuple[str, int]:
     session.commit()
     session.refresh(found)
     if not recorded:
-        return _already_decided(found)
+        if found.is_decided:
+            return _already_decided(found)
+        return _voted_page(found, claim.recipient, just_now=False), 409
+    if not found.is_decided:
+        return _voted_page(found, claim.recipient, just_now=True), 200
     runtime().request_decided(found.id)
     return _decided_page(found, just_now=True), 200
 
@@ -104,6 +110,18 @@ def _decided_page(found: HumanRequest, just_now: bool) -> str:
     )
 
 
+def _voted_page(found: HumanRequest, voter: str, just_now: bool) -> str:
+    """A vote counted on a request that stays open until its approval rule is met."""
+    return render_template(
+        "pages/voted.html",
+        **_describe(found),
+        voter=voter,
+        just_now=just_now,
+        approvals=votes.tally(db(), found.id).approvals,
+        needed=decisions.approvals_needed(found),
+    )
+
+
 def _describe(found: HumanRequest) -> dict:
     spec = found.spec
     if found.kind == FUNCTION_CALL:
@@ -117,6 +135,7 @@ def _describe(found: HumanRequest) -> dict:
             "run_id": found.run_id,
             "outcome": outcome,
             "found": found,
+            "votes": votes.votes_for_request(db(), found.id) if decisions.counts_votes(found) else [],
         }
     return {
         "is_function_call": False,
@@ -127,4 +146,5 @@ def _describe(found: HumanRequest) -> dict:
         "run_id": found.run_id,
         "outcome": "answered" if found.is_decided else None,
         "found": found,
+        "votes": [],
     }
