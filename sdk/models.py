@@ -49,6 +49,24 @@ class EmailRecipient(BaseModel):
     field: Literal["to", "cc", "bcc"] | None = None
 
 
+class ScheduleStep(BaseModel):
+    """signoff's own: what the server does while a request waits, `after_seconds` after it was made.
+
+    "remind" sends the request again to everyone it went to; "escalate" sends a follow-up headed
+    by `escalation_msg` to `additional_recipients` (or, naming nobody, to everyone), who become
+    approvers too. Both go in the thread of the first email. Steps stop once it is decided.
+    """
+
+    after_seconds: float = Field(gt=0, le=MAX_TIMEOUT_SECONDS)
+    action: Literal["remind", "escalate"]
+    escalation_msg: str | None = Field(default=None, max_length=10_000)
+    additional_recipients: list[EmailRecipient] | None = None
+
+
+def _in_time_order(schedule: list[ScheduleStep] | None) -> list[ScheduleStep] | None:
+    return None if schedule is None else sorted(schedule, key=lambda step: step.after_seconds)
+
+
 class EmailContactChannel(BaseModel):
     """Reach a person by email."""
 
@@ -184,6 +202,12 @@ class FunctionCallSpec(BaseModel):
     approval_rule: Literal["first", "all", "quorum"] = "first"
     quorum: int | None = Field(default=None, ge=1)
     any_reject_rejects: bool = True
+    schedule: list[ScheduleStep] | None = Field(default=None, max_length=20)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_in_order(cls, schedule: list[ScheduleStep] | None) -> list[ScheduleStep] | None:
+        return _in_time_order(schedule)
 
     @model_validator(mode="after")
     def _quorum_goes_with_its_rule(self) -> FunctionCallSpec:
@@ -259,6 +283,13 @@ class HumanContactSpec(BaseModel):
     channel: ContactChannel | None = None
     response_options: list[ResponseOption] | None = None
     state: dict | None = None
+    # signoff's own: reminders and escalation run by the server (see ScheduleStep).
+    schedule: list[ScheduleStep] | None = Field(default=None, max_length=20)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_in_order(cls, schedule: list[ScheduleStep] | None) -> list[ScheduleStep] | None:
+        return _in_time_order(schedule)
 
     @field_validator("response_options")
     @classmethod

@@ -25,7 +25,7 @@ from .mail_in.receiver import InboundProcessor
 from .mail_in.smtpd import ReplyHandler, smtp_protocol_factory
 from .mail_out.senders import sender_for
 from .workers.outbox import OutboxWorker
-from .workers.timeouts import TimeoutWorker
+from .workers.schedules import ScheduleWorker
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ async def _serve_everything(runtime: Runtime) -> None:
     async with AsyncExitStack() as parts:
         await _start_smtp(runtime, parts)
         _start_outbox(runtime, parts)
-        _start_timeouts(runtime, parts)
+        _start_schedules(runtime, parts)
         runtime.broadcast.start()
         _log_listening(runtime, web=True, smtp=True)
         await _web_server(runtime).serve()
@@ -104,7 +104,7 @@ async def _serve_smtp_only(runtime: Runtime) -> None:
 async def _work_only(runtime: Runtime) -> None:
     async with AsyncExitStack() as parts:
         outbox_worker = _start_outbox(runtime, parts)
-        _start_timeouts(runtime, parts)
+        _start_schedules(runtime, parts)
         log.info("signoff worker %s: delivering the outbox, timing out requests", outbox_worker.name)
         await _until_signalled()
 
@@ -116,10 +116,10 @@ def _start_outbox(runtime: Runtime, parts: AsyncExitStack) -> OutboxWorker:
     return outbox_worker
 
 
-def _start_timeouts(runtime: Runtime, parts: AsyncExitStack) -> None:
-    timeouts = TimeoutWorker(runtime)
-    timeouts.start()
-    parts.callback(timeouts.stop)
+def _start_schedules(runtime: Runtime, parts: AsyncExitStack) -> None:
+    schedules = ScheduleWorker(runtime)
+    schedules.start()
+    parts.callback(schedules.stop)
 
 
 async def _start_smtp(runtime: Runtime, parts: AsyncExitStack) -> None:

@@ -13,16 +13,13 @@ from flask import Response, jsonify
 
 from signoff.models import Escalation
 
-from .. import audit
 from ..addresses import InvalidAddress, normalize_address
 from ..context import db, runtime
 from ..errors import AlreadyResponded, InvalidRequest
-from ..mail_out.compose import OutgoingMail
+from ..escalation import send_follow_up
 from ..mail_out.custom_template import CustomTemplateError
-from ..mail_out.presenting import thread_ids
-from ..store import events, outbox
-from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest, OutboxMessage
-from ..store.requests import add_recipients
+from ..store import events
+from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
 from .blueprint import bp, dump, find_or_404, parse_body
 from .wire import DECIDED_BY_API
 
@@ -48,28 +45,20 @@ def _escalate(kind: str, call_id: str) -> Response:
     if found.is_decided:
         session.rollback()
         raise AlreadyResponded(f"call_id {call_id!r} was already answered; there is nobody left to ask")
-    earlier = outbox.messages_for_request(session, found.id)
-    added = add_recipients(session, found, named)
     try:
-        follow_ups = runtime().composer.request_emails(
-            found, recipients=named or list(found.recipients), escalation_msg=escalation.escalation_msg
+        send_follow_up(
+            session,
+            runtime().composer,
+            found,
+            named,
+            escalation.escalation_msg,
+            event=events.ESCALATED,
+            actor=DECIDED_BY_API,
+            channel="api",
         )
     except CustomTemplateError as exc:
         session.rollback()
         raise InvalidRequest(f"spec.channel.email.template: {exc}") from exc
-    for mail in follow_ups:
-        _show_new_recipients(mail, added)
-        _reply_to_earlier_mail(mail, earlier)
-        outbox.enqueue(session, mail.message, mail.envelope_to, found.id)
-    audit.record(
-        session,
-        found,
-        events.ESCALATED,
-        actor=DECIDED_BY_API,
-        channel="api",
-        added=added,
-        message=escalation.escalation_msg,
-    )
     session.commit()
     runtime().mail_queued()
     return jsonify(dump(found))
@@ -97,35 +86,3 @@ def _named_addresses(escalation: Escalation) -> list[str]:
         except InvalidAddress as exc:
             raise InvalidRequest(f"{field}: {exc}") from exc
     return list(dict.fromkeys(addresses))
-
-
-def _show_new_recipients(mail: OutgoingMail, added: list[str]) -> None:
-    """Put people this escalation brought in into the To of their own copy.
-
-    The headers show the request's first audience, which does not include them; each copy
-    goes to one person, so nobody else sees the address.
-    """
-    new = [address for address in mail.envelope_to if address in added]
-    if new:
-        message = mail.message
-        to = ", ".join(part for part in (message["To"], *new) if part)
-        del message["To"]
-        message["To"] = to
-
-
-def _reply_to_earlier_mail(mail: OutgoingMail, earlier: list[OutboxMessage]) -> None:
-    """Make the follow-up a reply to an email of this request, so mail clients thread it.
-
-    A person who already had an email about the request sees the follow-up under their own;
-    someone new sees it under the first one sent.
-    """
-    if not earlier:
-        return
-    parent = next((row for row in earlier if set(mail.envelope_to) <= set(row.recipients)), earlier[0])
-    message = mail.message
-    # Keep the thread the agent asked to continue (if any) at the head of the chain.
-    references = thread_ids(message.get("References"), parent.message_id)
-    del message["In-Reply-To"]
-    del message["References"]
-    message["In-Reply-To"] = parent.message_id
-    message["References"] = references

@@ -9,7 +9,13 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
+from signoff.models import (
+    FunctionCall,
+    FunctionCallSpec,
+    FunctionCallStatus,
+    HumanContact,
+    HumanContactStatus,
+)
 
 from .. import audit
 from ..addresses import InvalidAddress, normalize_address
@@ -83,6 +89,7 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
         return jsonify(dump(existing)), 200
     recipients = _recipients(spec)
     _check_quorum(spec, recipients)
+    _check_schedule_addresses(spec)
     try:
         created = add_request(
             session,
@@ -92,7 +99,8 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
             run_id=run_id,
             spec=spec.model_dump(mode="json"),
             recipients=recipients,
-            timeout_at=_timeout_at(spec),
+            timeout_at=_after(spec.timeout_seconds if isinstance(spec, FunctionCallSpec) else None),
+            next_step_at=_after(spec.schedule[0].after_seconds if spec.schedule else None),
         )
         audit.record(
             session, created, events.CREATED, actor=f"run {run_id}", channel="api", recipients=recipients
@@ -123,9 +131,19 @@ def _check_quorum(spec: Any, recipients: list[str]) -> None:
         )
 
 
-def _timeout_at(spec: Any) -> datetime | None:
-    seconds = getattr(spec, "timeout_seconds", None)
+def _after(seconds: float | None) -> datetime | None:
     return None if seconds is None else utcnow() + timedelta(seconds=seconds)
+
+
+def _check_schedule_addresses(spec: Any) -> None:
+    for index, step in enumerate(spec.schedule or []):
+        for number, recipient in enumerate(step.additional_recipients or []):
+            try:
+                normalize_address(recipient.address)
+            except InvalidAddress as exc:
+                raise InvalidRequest(
+                    f"spec.schedule.{index}.additional_recipients.{number}.address: {exc}"
+                ) from exc
 
 
 def _get(kind: str, call_id: str) -> Response:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from .models import OutboxMessage
 from .types import utcnow
 
+EMAIL = "email"
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
@@ -95,6 +96,8 @@ def _settle(session: Session, row_id: int, worker: str, **values: object) -> boo
 def messages_for_request(session: Session, request_id: int) -> list[OutboxMessage]:
     return list(
         session.scalars(
-            select(OutboxMessage).where(OutboxMessage.request_id == request_id).order_by(OutboxMessage.id)
+            select(OutboxMessage)
+            .where(OutboxMessage.request_id == request_id, OutboxMessage.kind == EMAIL)
+            .order_by(OutboxMessage.id)
         )
     )

@@ -55,9 +55,11 @@ def add_request(
     spec: dict[str, Any],
     recipients: list[str],
     timeout_at: datetime | None = None,
+    next_step_at: datetime | None = None,
 ) -> HumanRequest:
     request = HumanRequest(
         timeout_at=timeout_at,
+        next_step_at=next_step_at,
         project_id=project_id,
         kind=kind,
         call_id=call_id,
@@ -130,6 +132,19 @@ def due_for_timeout(session: Session, limit: int) -> list[HumanRequest]:
             select(HumanRequest)
             .where(HumanRequest.responded_at.is_(None), HumanRequest.timeout_at <= utcnow())
             .order_by(HumanRequest.timeout_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def due_for_next_step(session: Session, limit: int) -> list[HumanRequest]:
+    """Undecided requests whose next schedule step is due, locked so that other workers skip them."""
+    return list(
+        session.scalars(
+            select(HumanRequest)
+            .where(HumanRequest.responded_at.is_(None), HumanRequest.next_step_at <= utcnow())
+            .order_by(HumanRequest.next_step_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
