@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import HumanRequest, OutboxMessage
 from .types import utcnow
@@ -127,24 +127,20 @@ def record_decision(session: Session, request_id: int, decision: Decision) -> bo
 
 def due_for_timeout(session: Session, limit: int) -> list[HumanRequest]:
     """Undecided requests whose timeout has passed, locked so that other workers skip them."""
-    return list(
-        session.scalars(
-            select(HumanRequest)
-            .where(HumanRequest.responded_at.is_(None), HumanRequest.timeout_at <= utcnow())
-            .order_by(HumanRequest.timeout_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    return _undecided_due(session, HumanRequest.timeout_at, limit)
 
 
 def due_for_next_step(session: Session, limit: int) -> list[HumanRequest]:
     """Undecided requests whose next schedule step is due, locked so that other workers skip them."""
+    return _undecided_due(session, HumanRequest.next_step_at, limit)
+
+
+def _undecided_due(session: Session, due_at: InstrumentedAttribute[Any], limit: int) -> list[HumanRequest]:
     return list(
         session.scalars(
             select(HumanRequest)
-            .where(HumanRequest.responded_at.is_(None), HumanRequest.next_step_at <= utcnow())
-            .order_by(HumanRequest.next_step_at)
+            .where(HumanRequest.responded_at.is_(None), due_at <= utcnow())
+            .order_by(due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
