@@ -275,13 +275,18 @@ class HumanLayerBase:
         subject: str | None,
         channel: ContactChannel | None,
         response_options: list[ResponseOption] | None,
+        timeout_seconds: float | None = None,
     ) -> HumanContactSpec:
         if channel is not None and channel.email is not None and channel.email.subject:
             # The channel's subject keeps the reply in an existing email thread,
             # which matters more than whatever subject the model came up with.
             subject = channel.email.subject
         return HumanContactSpec(
-            msg=message, subject=subject, channel=channel, response_options=response_options
+            msg=message,
+            subject=subject,
+            channel=channel,
+            response_options=response_options,
+            timeout_seconds=timeout_seconds,
         )
 
     def _ask_for_approval_on_terminal(self, fn_name: str, arguments: dict[str, Any]) -> str | None:
@@ -389,6 +394,7 @@ class HumanLayer(HumanLayerBase):
         self,
         contact_channel: ContactChannel | None = None,
         response_options: list[ResponseOption] | None = None,
+        timeout_seconds: float | None = None,
     ) -> Callable[..., str]:
         """A tool an agent can call to ask a person something; it returns their answer."""
         require_unique_option_names(response_options, "response_options")
@@ -398,7 +404,7 @@ class HumanLayer(HumanLayerBase):
             """Ask a human a question and wait for the answer."""
             if self.approval_method is ApprovalMethod.CLI:
                 return self._ask_on_terminal(message, subject)
-            spec = self._question_spec(message, subject, channel, response_options)
+            spec = self._question_spec(message, subject, channel, response_options, timeout_seconds)
             return self.fetch_human_response(spec).as_completed()
 
         name_contact_tool(contact_human, channel)

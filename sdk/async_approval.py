@@ -175,6 +175,7 @@ class AsyncHumanLayer(HumanLayerBase):
         self,
         contact_channel: ContactChannel | None = None,
         response_options: list[ResponseOption] | None = None,
+        timeout_seconds: float | None = None,
     ) -> Callable[..., Awaitable[str]]:
         """An async tool an agent can call to ask a person something; it returns their answer."""
         require_unique_option_names(response_options, "response_options")
@@ -184,7 +185,7 @@ class AsyncHumanLayer(HumanLayerBase):
             """Ask a human a question and wait for the answer."""
             if self.approval_method is ApprovalMethod.CLI:
                 return await in_thread(self._ask_on_terminal, message, subject)
-            spec = self._question_spec(message, subject, channel, response_options)
+            spec = self._question_spec(message, subject, channel, response_options, timeout_seconds)
             return (await self.fetch_human_response(spec)).as_completed()
 
         name_contact_tool(contact_human, channel)

@@ -36,9 +36,9 @@ def describe_duration(seconds: float) -> str:
     return " ".join(parts)
 
 
-def timeout_sentence(fn: str, seconds: float) -> str:
-    """What the agent's model reads when nobody decided in time."""
-    return f"No one responded to {fn} within {describe_duration(seconds)}"
+def timeout_sentence(fn: str | None, seconds: float) -> str:
+    """What the agent's model reads when nobody decided (or answered) in time."""
+    return f"No one responded to {fn or 'the question'} within {describe_duration(seconds)}"
 
 
 class EmailRecipient(BaseModel):
@@ -283,8 +283,10 @@ class HumanContactSpec(BaseModel):
     channel: ContactChannel | None = None
     response_options: list[ResponseOption] | None = None
     state: dict | None = None
-    # signoff's own: reminders and escalation run by the server (see ScheduleStep).
+    # signoff's own: reminders and escalation run by the server (see ScheduleStep), and a
+    # timeout after which the agent is told that no one answered.
     schedule: list[ScheduleStep] | None = Field(default=None, max_length=20)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS)
 
     @field_validator("schedule")
     @classmethod
@@ -304,6 +306,8 @@ class HumanContactStatus(BaseModel):
     responded_at: datetime | None = None
     response: str | None = None
     response_option_name: str | None = None
+    # signoff's own: True when `response` is the server's word that no one answered in time.
+    timed_out: bool | None = None
 
 
 class HumanContact(BaseModel):

@@ -10,7 +10,7 @@ from test_official_client import official_venv  # noqa: F401  (the fixture, buil
 
 from signoff import ApprovalTimedOutError, describe_duration
 
-from signoff_testing import MailSink, RunningService, agent_layer, link_after, unique_address
+from signoff_testing import MailSink, RunningService, agent_layer, link_after, links_in, unique_address
 from signoff_venvs import run_python
 
 
@@ -151,3 +151,15 @@ def test_the_official_client_sees_a_timed_out_request_as_decided(
     assert finished.stdout.strip().splitlines()[-1] == (
         '{"approved": false, "comment": "No one responded to purge_cache within 1 s"}'
     )
+
+
+def test_a_question_nobody_answers_in_time_tells_the_agent_so(
+    service: RunningService, mail_sink: MailSink, project_key: str
+) -> None:
+    person = unique_address("question-timeout")
+    ask = agent_layer(service, project_key, person).human_as_tool(timeout_seconds=1)
+    assert ask("Which region should we use?") == "No one responded to the question within 1 s"
+
+    [link] = links_in(mail_sink.wait_for_mail_to(person))
+    late = requests.post(link, data={"text": "eu-west"}, timeout=10)
+    assert late.status_code == 409 and "No one answered in time" in late.text

@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from signoff.models import (
     FunctionCall,
-    FunctionCallSpec,
     FunctionCallStatus,
     HumanContact,
     HumanContactStatus,
@@ -99,7 +98,7 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
             run_id=run_id,
             spec=spec.model_dump(mode="json"),
             recipients=recipients,
-            timeout_at=_after(spec.timeout_seconds if isinstance(spec, FunctionCallSpec) else None),
+            timeout_at=_after(spec.timeout_seconds),
             next_step_at=_after(spec.schedule[0].after_seconds if spec.schedule else None),
         )
         audit.record(

@@ -42,6 +42,7 @@ def to_wire(request: HumanRequest) -> FunctionCall | HumanContact:
             responded_at=request.responded_at,
             response=request.response,
             response_option_name=request.option_name,
+            timed_out=True if request.timed_out else None,
         ),
     )
 

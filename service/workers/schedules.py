@@ -22,7 +22,7 @@ from ..decisions import decide
 from ..escalation import send_follow_up
 from ..mail_out.custom_template import CustomTemplateError
 from ..store import events
-from ..store.models import HumanRequest
+from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import Decision, due_for_next_step, due_for_timeout
 
 log = logging.getLogger(__name__)
@@ -117,11 +117,14 @@ class ScheduleWorker:
 
 def _timeout_decision(request: HumanRequest) -> Decision:
     spec = request.spec
-    seconds = spec.get("timeout_seconds") or 0
+    sentence = timeout_sentence(spec.get("fn"), spec.get("timeout_seconds") or 0)
+    if request.kind != FUNCTION_CALL:
+        # The agent asked a question: the answer it gets is that no one gave one.
+        return Decision(events.SERVER, DECIDED_VIA_TIMEOUT, response=sentence, timed_out=True)
     return Decision(
         decided_by=events.SERVER,
         decided_via=DECIDED_VIA_TIMEOUT,
         approved=spec.get("on_timeout") == "approve",
-        comment=timeout_sentence(spec.get("fn", "the request"), seconds),
+        comment=sentence,
         timed_out=True,
     )
