@@ -107,3 +107,25 @@ def test_signoff_audit_export_writes_json_lines(
     assert (decided["actor"], decided["channel"], decided["detail"]["approved"]) == ("api", "api", False)
     assert {line["project"] for line in lines} == {project}
     assert {"at", "project", "kind", "call_id", "run_id", "actor", "channel", "detail"} <= set(ours[0])
+
+
+def test_opening_a_link_is_on_the_trail_and_decides_nothing(
+    service: RunningService, mail_sink: MailSink, project_key: str
+) -> None:
+    approver = unique_address("opener")
+    body = {
+        "run_id": "audit-run",
+        "call_id": "opened-1",
+        "spec": {"fn": "close_account", "kwargs": {}, "channel": {"email": {"address": approver}}},
+    }
+    requests.post(f"{service.api_url}/function_calls", json=body, headers=bearer(project_key), timeout=10)
+    link = link_after(mail_sink.wait_for_mail_to(approver), "Approve:")
+    assert requests.get(link, timeout=10).status_code == 200  # a person, or a mail scanner
+    opened = [event for event in events_of(service, project_key, "opened-1") if event["kind"] == "opened"]
+    assert [(e["actor"], e["channel"], e["detail"]["action"]) for e in opened] == [
+        (approver, "link", "approve")
+    ]
+    status = requests.get(
+        f"{service.api_url}/function_calls/opened-1", headers=bearer(project_key), timeout=10
+    )
+    assert status.json()["status"]["approved"] is None

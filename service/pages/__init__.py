@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from .. import decisions
+from .. import audit, decisions
 from ..context import db, runtime
 from ..mail_out.presenting import arguments_for_page
-from ..store import inbound, votes
+from ..store import events, inbound, votes
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import Decision
 from ..tokens import APPROVE, REJECT, RESPOND, LinkClaim, LinkInvalid
@@ -25,6 +25,7 @@ MAX_COMMENT_LENGTH = 10_000
 @bp.get("/d/<token>")
 def show(token: str) -> tuple[str, int]:
     claim, found, option = _open_link(token)
+    _record_opened(claim, found)
     if found.is_decided:
         return _already_decided(found)
     if votes.vote_of(db(), found.id, claim.recipient) is not None:
@@ -55,6 +56,16 @@ def decide(token: str) -> tuple[str, int]:
         return _voted_page(found, claim.recipient, just_now=True), 200
     runtime().request_decided(found.id)
     return _decided_page(found, just_now=True), 200
+
+
+def _record_opened(claim: LinkClaim, found: HumanRequest) -> None:
+    # An entry in the audit trail only: the request, its links and its outcome stay as they
+    # were, so a mail scanner opening the link still decides nothing (its visit is on record).
+    session = db()
+    audit.record(
+        session, found, events.OPENED, actor=claim.recipient, channel=DECIDED_VIA_LINK, action=claim.action
+    )
+    session.commit()
 
 
 def _open_link(token: str) -> tuple[LinkClaim, HumanRequest, dict | None]:
