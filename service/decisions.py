@@ -74,7 +74,7 @@ def _vote(session: Session, request: HumanRequest, decision: Decision) -> bool:
         channel=decision.decided_via,
         approved=decision.approved,
     )
-    if _meets_the_rule(locked, decision, votes.tally(session, locked.id)):
+    if _meets_the_rule(locked, decision, votes.tally(votes.votes_for_request(session, locked.id))):
         return _record(session, locked, decision)
     return True
 

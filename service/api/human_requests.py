@@ -9,12 +9,7 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from signoff.models import (
-    FunctionCall,
-    FunctionCallStatus,
-    HumanContact,
-    HumanContactStatus,
-)
+from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
 
 from .. import audit
 from ..addresses import InvalidAddress, normalize_address

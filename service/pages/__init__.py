@@ -123,12 +123,13 @@ def _decided_page(found: HumanRequest, just_now: bool) -> str:
 
 def _voted_page(found: HumanRequest, voter: str, just_now: bool) -> str:
     """A vote counted on a request that stays open until its approval rule is met."""
+    described = _describe(found)
     return render_template(
         "pages/voted.html",
-        **_describe(found),
+        **described,
         voter=voter,
         just_now=just_now,
-        approvals=votes.tally(db(), found.id).approvals,
+        approvals=votes.tally(described["votes"]).approvals,
         needed=decisions.approvals_needed(found),
     )
 

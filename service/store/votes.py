@@ -44,8 +44,7 @@ def vote_of(session: Session, request_id: int, voter: str) -> Vote | None:
     return session.scalar(select(Vote).where(Vote.request_id == request_id, Vote.voter == voter))
 
 
-def tally(session: Session, request_id: int) -> Tally:
-    votes = votes_for_request(session, request_id)
+def tally(votes: list[Vote]) -> Tally:
     return Tally(
         approvals=sum(1 for vote in votes if vote.approved),
         rejections=sum(1 for vote in votes if vote.approved is False),

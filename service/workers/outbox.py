@@ -51,9 +51,9 @@ class OutboxWorker:
     def __init__(self, runtime: Runtime, sender: MailSender) -> None:
         self._runtime = runtime
         self._sender = sender
-        self._poster = WebhookPoster(runtime.settings.outbound_timeout_seconds)
-        self.name = worker_name()
         send_timeout = runtime.settings.outbound_timeout_seconds
+        self._poster = WebhookPoster(send_timeout)
+        self.name = worker_name()
         self._lease = timedelta(seconds=LEASE_SENDS * send_timeout + LEASE_MARGIN_SECONDS)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)

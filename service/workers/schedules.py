@@ -59,26 +59,30 @@ class ScheduleWorker:
 
     def take_due_steps(self) -> int:
         """Send every due reminder or escalation of one batch; returns how many were taken."""
-        return self._batch(due_for_next_step, self._take_step, what="schedule step")
+        return len(self._batch(due_for_next_step, self._take_step, what="schedule step"))
 
     def time_out_due(self) -> int:
         """Decide every due request of one batch; returns how many were decided."""
-        return self._batch(due_for_timeout, self._time_out, what="timeout")
+        decided = self._batch(due_for_timeout, self._time_out, what="timed out")
+        for request_id in decided:
+            self._runtime.request_decided(request_id)
+        return len(decided)
 
     def _batch(
         self,
         due: Callable[[Session, int], list[HumanRequest]],
         act: Callable[[Session, HumanRequest], bool],
         what: str,
-    ) -> int:
+    ) -> list[int]:
+        """Act on one batch of due requests in one transaction; the ids acted on, once committed."""
         with self._runtime.session() as session:
             acted = [request.id for request in due(session, BATCH_SIZE) if act(session, request)]
         for request_id in acted:
             log.info("request %s: %s", request_id, what)
-            self._runtime.request_decided(request_id)
         if acted:
+            # Follow-up emails, and webhook posts for timeouts and escalations, wait in the outbox.
             self._runtime.mail_queued()
-        return len(acted)
+        return acted
 
     def _time_out(self, session: Session, request: HumanRequest) -> bool:
         return decide(session, request, _timeout_decision(request))
