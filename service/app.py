@@ -8,8 +8,6 @@ from . import api, devmail, health, metrics, pages
 from .context import EXTENSION_KEY, Runtime, close_db
 from .error_handlers import register_error_handlers
 
-MAX_REQUEST_BYTES = 1024 * 1024
-
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -23,7 +21,7 @@ SECURITY_HEADERS = {
 
 def create_app(runtime: Runtime) -> Flask:
     app = Flask("signoff_service", template_folder="templates", static_folder="templates/static")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
     app.extensions[EXTENSION_KEY] = runtime
     app.teardown_appcontext(close_db)
     app.register_blueprint(api.bp)

@@ -39,8 +39,21 @@ class Settings:
     base_url: str
     database_url: str
     secret_key: str
+    old_secret_keys: tuple[str, ...]
+    admin_password: str
     link_max_age_seconds: int
     max_message_bytes: int
+    max_message_headers: int
+    max_request_bytes: int
+    max_argument_bytes: int
+    max_recipients: int
+    api_requests_per_minute: int
+    page_requests_per_minute: int
+    inbound_messages_per_hour: int
+    smtp_tls_cert_file: str
+    smtp_tls_key_file: str
+    outbound_tls_verify: bool
+    outbound_ca_file: str
     require_dkim: bool
     trusted_authserv_id: str
     log_level: str
@@ -97,6 +110,14 @@ def _boolean(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
+def _text_list(value: Any) -> tuple[str, ...]:
+    # A TOML list, or (from the environment) one comma-separated string.
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("expected a list of strings")
+    return tuple(item for item in (_text(item) for item in items) if item)
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         choice = _text(value).lower()
@@ -129,8 +150,21 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("base_url", "base_url", _text),
     ("database_url", "database_url", _text),
     ("secret_key", "secret_key", _text),
+    ("old_secret_keys", "old_secret_keys", _text_list),
+    ("admin_password", "admin_password", _text),
     ("link_max_age_seconds", "link_max_age_seconds", _positive_int),
     ("max_message_bytes", "max_message_bytes", _positive_int),
+    ("max_message_headers", "max_message_headers", _at_least_one),
+    ("max_request_bytes", "max_request_bytes", _at_least_one),
+    ("max_argument_bytes", "max_argument_bytes", _at_least_one),
+    ("max_recipients", "max_recipients", _at_least_one),
+    ("api_requests_per_minute", "api_requests_per_minute", _positive_int),
+    ("page_requests_per_minute", "page_requests_per_minute", _positive_int),
+    ("inbound_messages_per_hour", "inbound_messages_per_hour", _positive_int),
+    ("smtp_tls_cert_file", "smtp_tls_cert_file", _text),
+    ("smtp_tls_key_file", "smtp_tls_key_file", _text),
+    ("outbound_tls_verify", "outbound_tls_verify", _boolean),
+    ("outbound_ca_file", "outbound_ca_file", _text),
     ("require_dkim", "require_dkim", _boolean),
     ("trusted_authserv_id", "trusted_authserv_id", _text),
     ("log_level", "log_level", _one_of(LOG_LEVELS)),

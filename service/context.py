@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .broadcast import DecisionBroadcast
 from .config import Settings
 from .mail_out.compose import MailComposer
+from .ratelimit import RateLimits
 from .store.db import Database
 from .store.settings import get_or_create_generated_secret
 from .tokens import LinkSigner
@@ -37,8 +38,15 @@ class Runtime:
         self.outbox_wakeup = threading.Event()
         # Proves to the web app that a long-poll header came from our own ASGI layer.
         self.async_wait_secret = secrets.token_hex(16)
-        self.signer = LinkSigner([self._secret_key()], settings.link_max_age_seconds)
+        # itsdangerous signs with the last key and verifies with any: old keys first.
+        self.secret_keys = [*settings.old_secret_keys, self._secret_key()]
+        self.signer = LinkSigner(self.secret_keys, settings.link_max_age_seconds)
         self.composer = MailComposer(settings, self.signer)
+        self.rate_limits = RateLimits.from_settings(
+            settings.api_requests_per_minute,
+            settings.page_requests_per_minute,
+            settings.inbound_messages_per_hour,
+        )
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

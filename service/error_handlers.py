@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .api import API_PREFIX
-from .errors import SignoffHTTPError
+from .errors import RateLimited, SignoffHTTPError
 from .tokens import LinkError
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,12 @@ def _page_error(status: int, title: str, detail: str) -> tuple[str, int]:
     return render_template("pages/error.html", title=title, detail=detail), status
 
 
-def _signoff_error(exc: SignoffHTTPError) -> tuple[Response | str, int]:
+def _signoff_error(exc: SignoffHTTPError) -> tuple[Response | str, int, dict[str, str]]:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
     if _wants_json():
-        return _json_error(exc.status, exc.error, exc.detail)
-    return _page_error(exc.status, "Something is wrong with this request", exc.detail)
+        return (*_json_error(exc.status, exc.error, exc.detail), headers)
+    title = "Too many requests" if isinstance(exc, RateLimited) else "Something is wrong with this request"
+    return (*_page_error(exc.status, title, exc.detail), headers)
 
 
 def _link_error(exc: LinkError) -> tuple[str, int]:

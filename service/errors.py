@@ -39,3 +39,19 @@ class AlreadyResponded(SignoffHTTPError):
 class InvalidRequest(SignoffHTTPError):
     status = 422
     error = "invalid_request"
+
+
+class PayloadTooLarge(SignoffHTTPError):
+    status = 413
+    error = "payload_too_large"
+
+
+class RateLimited(SignoffHTTPError):
+    """Too many requests; `retry_after` (seconds) goes out as the Retry-After header."""
+
+    status = 429
+    error = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

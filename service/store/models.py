@@ -37,6 +37,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[timestamp] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
 
 
 class HumanRequest(Base):
@@ -65,6 +66,8 @@ class HumanRequest(Base):
     # Set when the server decided it because nobody answered by `timeout_at`.
     timed_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     timeout_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+    # Set when an operator (or the agent's client) withdrew it: closed, and nobody approved.
+    withdrawn: Mapped[bool] = mapped_column(default=False, server_default=false())
     # When the worker next has something to do for it (a reminder, an escalation, the
     # timeout) and how many steps of its schedule are done; NULL once nothing is left.
     next_step_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None, index=True)
