@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TextIO
 
 import click
@@ -20,8 +21,9 @@ from .config import ConfigError, Settings, export_config_file, load_settings
 from .logs import configure_logging
 from .store import events, schema, webhooks
 from .store.db import Database
-from .store.keys import create_api_key, get_or_create_project
+from .store.keys import KeyRefused, create_api_key, get_or_create_project, keys_of_project, revoke_api_key
 from .store.models import Project
+from .store.types import utcnow
 
 log = logging.getLogger("signoff_service")
 
@@ -41,7 +43,7 @@ def main(ctx: click.Context, config_file: str | None) -> None:
         settings = load_settings(config_file)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.secrets)
     ctx.obj = settings
 
 
@@ -97,20 +99,65 @@ def keys() -> None:
     """Manage API keys."""
 
 
+class Duration(click.ParamType):
+    """A length of time: 45s, 30m, 12h, 90d or 2w (a bare number is seconds)."""
+
+    name = "duration"
+    UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        number, unit = (text[:-1], text[-1]) if text[-1:] in self.UNITS else (text, "s")
+        if not number.isdigit() or int(number) == 0:
+            self.fail(f"{value!r} is not a duration such as 45s, 30m, 12h, 90d or 2w", param, ctx)
+        return timedelta(seconds=int(number) * self.UNITS[unit])
+
+
 @keys.command("create")
 @click.option("--project", required=True, help="The project the key belongs to (created if new).")
+@click.option("--expires-in", type=Duration(), help="Make the key stop working after this long (e.g. 90d).")
 @click.pass_obj
-def create_key(settings: Settings, project: str) -> None:
+def create_key(settings: Settings, project: str, expires_in: timedelta | None) -> None:
     """Create an API key and print it (only the key, on stdout)."""
-    database = Database(settings.database_url)
-    try:
-        database.prepare_schema()
-        with database.sessions.begin() as session:
-            key = create_api_key(session, get_or_create_project(session, project))
-    finally:
-        database.dispose()
+    expires_at = utcnow() + expires_in if expires_in else None
+    with _session(settings) as session:
+        key = create_api_key(session, get_or_create_project(session, project), expires_at)
     log.info("created an API key for project %r", project)
     click.echo(key)
+
+
+@keys.command("list")
+@click.option("--project", required=True)
+@click.pass_obj
+def list_keys(settings: Settings, project: str) -> None:
+    """List a project's keys: prefix, created, expires, state (never the keys themselves)."""
+    with _session(settings) as session:
+        now = utcnow()
+        for key in keys_of_project(session, get_or_create_project(session, project).id):
+            state = "active"
+            if key.revoked_at is not None:
+                state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
+            elif key.expires_at is not None and key.expires_at <= now:
+                state = "expired"
+            expires = f"{key.expires_at:%Y-%m-%d %H:%M:%S}" if key.expires_at else "never"
+            click.echo(f"{key.prefix}\t{key.created_at:%Y-%m-%d %H:%M}\texpires {expires}\t{state}")
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+@click.pass_obj
+def revoke_key(settings: Settings, prefix: str) -> None:
+    """Revoke the key that starts with PREFIX (as `keys list` shows it); it stops working at once."""
+    try:
+        with _session(settings) as session:
+            key = revoke_api_key(session, prefix)
+            shown = key.prefix
+    except KeyRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    log.info("revoked API key %s…", shown)
+    click.echo(f"revoked {shown}")
 
 
 @main.group("webhooks")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "SIGNOFF_"
 CONFIG_FILE_ENV = "SIGNOFF_CONFIG"
@@ -68,6 +69,12 @@ class Settings:
     @property
     def uses_dev_mailbox(self) -> bool:
         return self.outbound_url == "dev"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be printed: the signing keys, the admin password, URL passwords."""
+        passwords = (urlsplit(url).password for url in (self.outbound_url, self.database_url))
+        return (self.secret_key, *self.old_secret_keys, self.admin_password, *filter(None, passwords))
 
 
 def _port(value: Any) -> int:

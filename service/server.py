@@ -64,7 +64,7 @@ def worker(settings: Settings) -> None:
 def web_app() -> LongPollASGI:
     """The ASGI app of one `signoff web --workers N` process (built in each of them)."""
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.secrets)
     runtime = Runtime.open(settings)
     runtime.broadcast.start()
     return _asgi_app(runtime)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..context import db
 from ..errors import InvalidJSON, InvalidRequest, NotFound, Unauthorized
-from ..store.keys import project_for_key
+from ..store.keys import KeyRefused, check_api_key
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import find_request
 from .wire import to_wire
@@ -26,9 +26,10 @@ def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send your API key as 'Authorization: Bearer <key>'")
-    project = project_for_key(db(), key.strip())
-    if project is None:
-        raise Unauthorized("this API key is not valid or was revoked")
+    try:
+        project = check_api_key(db(), key.strip())
+    except KeyRefused as exc:
+        raise Unauthorized(str(exc)) from exc
     g.project_id = project.id
 
 

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 
 from .. import audit, decisions
 from ..context import db, runtime
+from ..errors import RateLimited
 from ..mail_out.presenting import arguments_for_page
 from ..store import events, inbound, votes
 from ..store.models import FUNCTION_CALL, HumanRequest
@@ -20,6 +21,16 @@ bp = Blueprint("pages", __name__)
 
 DECIDED_VIA_LINK = "link"
 MAX_COMMENT_LENGTH = 10_000
+
+
+@bp.before_request
+def limit_per_client() -> None:
+    retry_after = runtime().rate_limits.pages.hit(request.remote_addr or "unknown")
+    if retry_after is not None:
+        raise RateLimited(
+            f"Too many pages were opened from your address. Please try again in {retry_after} seconds.",
+            retry_after,
+        )
 
 
 @bp.get("/d/<token>")

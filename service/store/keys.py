@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import ApiKey, Project
+from .types import utcnow
 
 KEY_PREFIX = "sgf_"
+# What `keys list` shows and `keys revoke` takes: the key's start, never the key.
+SHOWN_PREFIX_LENGTH = 12
+
+
+class KeyRefused(LookupError):
+    """The key does not let anyone in; the message says why (unknown, revoked, expired)."""
 
 
 def hash_key(key: str) -> str:
@@ -27,17 +35,62 @@ def get_or_create_project(session: Session, name: str) -> Project:
     return project
 
 
-def create_api_key(session: Session, project: Project) -> str:
+def create_api_key(session: Session, project: Project, expires_at: datetime | None = None) -> str:
     """Store a new key for `project` and return it; only its hash is kept."""
     key = KEY_PREFIX + secrets.token_urlsafe(30)
-    session.add(ApiKey(project_id=project.id, key_hash=hash_key(key), prefix=key[:12]))
+    session.add(
+        ApiKey(
+            project_id=project.id,
+            key_hash=hash_key(key),
+            prefix=key[:SHOWN_PREFIX_LENGTH],
+            expires_at=expires_at,
+        )
+    )
     session.flush()
     return key
 
 
+def check_api_key(session: Session, key: str) -> Project:
+    """The project `key` belongs to; raises KeyRefused when it is unknown, revoked or expired."""
+    row = session.execute(
+        select(ApiKey, Project)
+        .join(Project, ApiKey.project_id == Project.id)
+        .where(ApiKey.key_hash == hash_key(key))
+    ).first()
+    if row is None:
+        raise KeyRefused("this API key is not valid")
+    api_key, project = row
+    if api_key.revoked_at is not None:
+        raise KeyRefused(f"this API key was revoked on {api_key.revoked_at:%Y-%m-%d %H:%M} UTC")
+    if api_key.expires_at is not None and api_key.expires_at <= utcnow():
+        raise KeyRefused(f"this API key expired on {api_key.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+    return project
+
+
 def project_for_key(session: Session, key: str) -> Project | None:
-    return session.scalar(
-        select(Project)
-        .join(ApiKey, ApiKey.project_id == Project.id)
-        .where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
-    )
+    """The project of a key that lets its holder in, else None."""
+    try:
+        return check_api_key(session, key)
+    except KeyRefused:
+        return None
+
+
+def keys_of_project(session: Session, project_id: int) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).where(ApiKey.project_id == project_id).order_by(ApiKey.id)))
+
+
+def revoke_api_key(session: Session, prefix: str) -> ApiKey:
+    """Revoke the key that starts with `prefix` (as `keys list` shows it); KeyRefused if none does."""
+    shown = prefix[:SHOWN_PREFIX_LENGTH]
+    matches = list(session.scalars(select(ApiKey).where(ApiKey.prefix == shown)))
+    if len(shown) < SHOWN_PREFIX_LENGTH or not matches:
+        raise KeyRefused(
+            f"no key starts with {shown!r}; "
+            f"give the {SHOWN_PREFIX_LENGTH} characters that `signoff keys list` shows"
+        )
+    if len(matches) > 1:
+        raise KeyRefused(f"{len(matches)} keys start with {shown!r}; revoke needs one")
+    key = matches[0]
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
