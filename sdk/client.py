@@ -87,7 +87,7 @@ class _Backoff:
     def next_delay(self) -> float:
         ceiling = self._ceiling
         self._ceiling = min(MAX_RETRY_DELAY_SECONDS, ceiling * 2)
-        return random.uniform(ceiling / 2, ceiling)
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - retry jitter, not a secret
 
 
 def _is_transient(error: SignoffError) -> bool:

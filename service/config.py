@@ -178,7 +178,8 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("log_format", "log_format", _one_of(LOG_FORMATS)),
     ("metrics_enabled", "metrics_enabled", _boolean),
 )
-assert {attribute for _, attribute, _ in _SETTINGS} == {field.name for field in fields(Settings)}
+if {attribute for _, attribute, _ in _SETTINGS} != {field.name for field in fields(Settings)}:
+    raise RuntimeError("_SETTINGS and Settings disagree: every field needs exactly one line")
 
 
 def default_config_text() -> str:

@@ -63,4 +63,6 @@ def _message(mail_id: int) -> EmailMessage:
 def linkify(text: str) -> Markup:
     """Escape `text`, then make its URLs clickable."""
     escaped = str(escape(text))
-    return Markup(URL_PATTERN.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped))
+    # Safe: the text is escaped above, and the links are made of the escaped text.
+    linked = URL_PATTERN.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped)
+    return Markup(linked)  # noqa: S704
