@@ -27,7 +27,7 @@ SECRET_SHAPES = (
     (re.compile(r"reply\+[^@\s'\"<>]+@", re.IGNORECASE), f"reply+{REDACTED}@"),
     (re.compile(r"/d/[A-Za-z0-9_.\-]+"), f"/d/{REDACTED}"),
     (re.compile(r"\bsgf_[A-Za-z0-9_\-]+"), f"sgf_{REDACTED}"),
-    (re.compile(r"\b(Bearer|Basic)\s+[^\s'\",]+", re.IGNORECASE), rf"\1 {REDACTED}"),
+    (re.compile(r"\b(Bearer|Basic) [A-Za-z0-9._~+/=\-]{8,}"), rf"\1 {REDACTED}"),
 )
 
 
