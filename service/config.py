@@ -55,6 +55,7 @@ class Settings:
     smtp_tls_key_file: str
     outbound_tls_verify: bool
     outbound_ca_file: str
+    webhook_private_addresses: bool
     require_dkim: bool
     trusted_authserv_id: str
     log_level: str
@@ -172,6 +173,7 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("smtp_tls_key_file", "smtp_tls_key_file", _text),
     ("outbound_tls_verify", "outbound_tls_verify", _boolean),
     ("outbound_ca_file", "outbound_ca_file", _text),
+    ("webhook_private_addresses", "webhook_private_addresses", _boolean),
     ("require_dkim", "require_dkim", _boolean),
     ("trusted_authserv_id", "trusted_authserv_id", _text),
     ("log_level", "log_level", _one_of(LOG_LEVELS)),

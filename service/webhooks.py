@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import socket
 import time
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy.orm import Session
@@ -49,6 +52,30 @@ def queue_event(session: Session, request: HumanRequest, event: str, *, actor: s
         webhooks.enqueue_post(session, hook, request.id, event, payload)
 
 
+class PrivateTarget(ValueError):
+    """The URL leads into a non-public network; the message says which address and how to allow it."""
+
+
+def refuse_private_target(url: str) -> None:
+    """Raise PrivateTarget when `url`'s host is, or resolves to, a non-public address.
+
+    A name that does not resolve passes here: the check runs again before each delivery.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not address.is_global:
+            raise PrivateTarget(
+                f"{host} is the private address {address}; webhooks may only reach public addresses "
+                "unless the operator sets webhook_private_addresses = true"
+            )
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"v1={digest}"
@@ -57,11 +84,17 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 class WebhookPoster:
     """Posts one queued webhook row; a 2xx is delivered, anything else is tried again."""
 
-    def __init__(self, timeout_seconds: float) -> None:
+    def __init__(self, timeout_seconds: float, private_addresses: bool) -> None:
         self._timeout = timeout_seconds
+        self._private_addresses = private_addresses
         self._http = requests.Session()
 
     def post(self, row: OutboxMessage, webhook: Webhook) -> None:
+        if not self._private_addresses:
+            try:
+                refuse_private_target(webhook.url)
+            except PrivateTarget as exc:
+                raise SendError(f"webhook not posted: {exc}", permanent=True) from exc
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",

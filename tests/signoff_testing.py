@@ -268,6 +268,8 @@ def service_env(database_url: str, http_port: int, smtp_port: int, relay_port: i
         SIGNOFF_LOG_LEVEL="debug",
         # The whole suite clicks from 127.0.0.1; the limit's own tests set a small one.
         SIGNOFF_PAGE_REQUESTS_PER_MINUTE="100000",
+        # The tests' webhook receivers listen on loopback.
+        SIGNOFF_WEBHOOK_PRIVATE_ADDRESSES="true",
     )
     return env
 

@@ -8,16 +8,22 @@ from flask import Response, g, jsonify
 
 from signoff.models import WebhookSpec
 
-from ..context import db
-from ..errors import NotFound
+from ..context import db, runtime
+from ..errors import InvalidRequest, NotFound
 from ..store import webhooks
 from ..store.models import OutboxMessage, Webhook
+from ..webhooks import PrivateTarget, refuse_private_target
 from .blueprint import bp, parse_body
 
 
 @bp.post("/webhooks")
 def add_webhook() -> tuple[Response, int]:
     spec = parse_body(WebhookSpec)
+    if not runtime().settings.webhook_private_addresses:
+        try:
+            refuse_private_target(spec.url)
+        except PrivateTarget as exc:
+            raise InvalidRequest(f"url: {exc}") from exc
     session = db()
     webhook = webhooks.add_webhook(session, g.project_id, spec.url)
     session.commit()

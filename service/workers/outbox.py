@@ -52,7 +52,7 @@ class OutboxWorker:
         self._runtime = runtime
         self._sender = sender
         send_timeout = runtime.settings.outbound_timeout_seconds
-        self._poster = WebhookPoster(send_timeout)
+        self._poster = WebhookPoster(send_timeout, runtime.settings.webhook_private_addresses)
         self.name = worker_name()
         self._lease = timedelta(seconds=LEASE_SENDS * send_timeout + LEASE_MARGIN_SECONDS)
         self._stopping = threading.Event()
