@@ -119,12 +119,18 @@ class Duration(click.ParamType):
 @keys.command("create")
 @click.option("--project", required=True, help="The project the key belongs to (created if new).")
 @click.option("--expires-in", type=Duration(), help="Make the key stop working after this long (e.g. 90d).")
+@click.option(
+    "--ask-only",
+    is_flag=True,
+    help="An agent's key: it creates and reads requests but cannot decide them through the API.",
+)
 @click.pass_obj
-def create_key(settings: Settings, project: str, expires_in: timedelta | None) -> None:
+def create_key(settings: Settings, project: str, expires_in: timedelta | None, ask_only: bool) -> None:
     """Create an API key and print it (only the key, on stdout)."""
     expires_at = utcnow() + expires_in if expires_in else None
     with _session(settings) as session:
-        key = create_api_key(session, get_or_create_project(session, project), expires_at)
+        project_row = get_or_create_project(session, project)
+        key = create_api_key(session, project_row, expires_at, can_decide=not ask_only)
     log.info("created an API key for project %r", project)
     click.echo(key)
 
@@ -143,7 +149,8 @@ def list_keys(settings: Settings, project: str) -> None:
             elif key.expires_at is not None and key.expires_at <= now:
                 state = "expired"
             expires = f"{key.expires_at:%Y-%m-%d %H:%M:%S}" if key.expires_at else "never"
-            click.echo(f"{key.prefix}\t{key.created_at:%Y-%m-%d %H:%M}\texpires {expires}\t{state}")
+            scope = "full" if key.can_decide else "ask-only"
+            click.echo(f"{key.prefix}\t{scope}\t{key.created_at:%Y-%m-%d %H:%M}\texpires {expires}\t{state}")
 
 
 @keys.command("revoke")

@@ -26,6 +26,11 @@ class Unauthorized(SignoffHTTPError):
     error = "unauthorized"
 
 
+class Forbidden(SignoffHTTPError):
+    status = 403
+    error = "forbidden"
+
+
 class NotFound(SignoffHTTPError):
     status = 404
     error = "not_found"

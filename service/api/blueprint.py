@@ -8,7 +8,7 @@ from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..context import db
-from ..errors import InvalidJSON, InvalidRequest, NotFound, Unauthorized
+from ..errors import Forbidden, InvalidJSON, InvalidRequest, NotFound, Unauthorized
 from ..store.keys import KeyRefused, check_api_key
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import find_request
@@ -27,10 +27,19 @@ def authenticate() -> None:
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send your API key as 'Authorization: Bearer <key>'")
     try:
-        project = check_api_key(db(), key.strip())
+        project, api_key = check_api_key(db(), key.strip())
     except KeyRefused as exc:
         raise Unauthorized(str(exc)) from exc
     g.project_id = project.id
+    g.key_can_decide = api_key.can_decide
+
+
+def require_deciding_key() -> None:
+    if not g.key_can_decide:
+        raise Forbidden(
+            "this is an ask-only API key: it can create and read requests but not decide them; "
+            "a person decides by the emailed link or reply"
+        )
 
 
 def parse_body(model: type[ModelT]) -> ModelT:

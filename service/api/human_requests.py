@@ -22,7 +22,7 @@ from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
 from ..store.requests import Decision, add_request, find_request
 from ..store.types import utcnow
 from ..waiting import request_key
-from .blueprint import bp, dump, find_or_404, parse_body
+from .blueprint import bp, dump, find_or_404, parse_body, require_deciding_key
 from .wire import decision_from_function_call_status, decision_from_human_contact_status
 
 MAX_WAIT_SECONDS = 60.0
@@ -55,12 +55,14 @@ def get_human_contact(call_id: str) -> Response:
 
 @bp.post("/agent/function_calls/<call_id>/respond")
 def respond_to_function_call(call_id: str) -> Response:
+    require_deciding_key()
     status = parse_body(FunctionCallStatus)
     return _respond(FUNCTION_CALL, call_id, status, decision_from_function_call_status)
 
 
 @bp.post("/agent/human_contacts/<call_id>/respond")
 def respond_to_human_contact(call_id: str) -> Response:
+    require_deciding_key()
     status = parse_body(HumanContactStatus)
     return _respond(HUMAN_CONTACT, call_id, status, decision_from_human_contact_status)
 

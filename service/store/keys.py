@@ -35,7 +35,9 @@ def get_or_create_project(session: Session, name: str) -> Project:
     return project
 
 
-def create_api_key(session: Session, project: Project, expires_at: datetime | None = None) -> str:
+def create_api_key(
+    session: Session, project: Project, expires_at: datetime | None = None, can_decide: bool = True
+) -> str:
     """Store a new key for `project` and return it; only its hash is kept."""
     key = KEY_PREFIX + secrets.token_urlsafe(30)
     session.add(
@@ -44,14 +46,15 @@ def create_api_key(session: Session, project: Project, expires_at: datetime | No
             key_hash=hash_key(key),
             prefix=key[:SHOWN_PREFIX_LENGTH],
             expires_at=expires_at,
+            can_decide=can_decide,
         )
     )
     session.flush()
     return key
 
 
-def check_api_key(session: Session, key: str) -> Project:
-    """The project `key` belongs to; raises KeyRefused when it is unknown, revoked or expired."""
+def check_api_key(session: Session, key: str) -> tuple[Project, ApiKey]:
+    """The project `key` belongs to, and its row; KeyRefused when it is unknown, revoked or expired."""
     row = session.execute(
         select(ApiKey, Project)
         .join(Project, ApiKey.project_id == Project.id)
@@ -64,13 +67,13 @@ def check_api_key(session: Session, key: str) -> Project:
         raise KeyRefused(f"this API key was revoked on {api_key.revoked_at:%Y-%m-%d %H:%M} UTC")
     if api_key.expires_at is not None and api_key.expires_at <= utcnow():
         raise KeyRefused(f"this API key expired on {api_key.expires_at:%Y-%m-%d %H:%M:%S} UTC")
-    return project
+    return project, api_key
 
 
 def project_for_key(session: Session, key: str) -> Project | None:
     """The project of a key that lets its holder in, else None."""
     try:
-        return check_api_key(session, key)
+        return check_api_key(session, key)[0]
     except KeyRefused:
         return None
 

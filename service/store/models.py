@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import TZDateTime, int_pk, short_text, timestamp, utcnow
@@ -38,6 +38,8 @@ class ApiKey(Base):
     created_at: Mapped[timestamp] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+    # False for an agent's key: it may ask and read, never decide (the API's respond routes).
+    can_decide: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class HumanRequest(Base):
