@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from signoff import FunctionCallSpec
+from signoff_service.dashboard.live import MAX_STREAMS
 
 from signoff_testing import (
     ADMIN_PASSWORD,
@@ -82,6 +83,7 @@ def test_a_project_key_shows_its_own_project_only(service: RunningService) -> No
     refused = operator.submit(f"/requests/{their_id}/cancel")
     assert refused.status_code == 404
     assert _status(service, theirs, their_call)["responded_at"] is None
+    assert mine not in service.log_path.read_text()
 
 
 def test_a_wrong_password_is_refused(service: RunningService) -> None:
@@ -194,8 +196,7 @@ def test_deciding_in_the_dashboard_returns_the_waiting_sdk_call(
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(pay_supplier, amount=120)
         operator = _admin(service)
-        wait_until(lambda: "pay_supplier" in operator.get("/", function="pay_supplier").text, what="listed")
-        request_id = _only_request_id(operator.get("/", function="pay_supplier").text)
+        request_id = _listed(operator, "pay_supplier")
         decided = operator.submit(
             f"/requests/{request_id}/decide", action="reject", text="Too much <b>now</b>"
         )
@@ -286,8 +287,7 @@ def test_cancel_wakes_a_waiting_sdk_call(service: RunningService, project_key: s
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(format_disk, disk="sdb")
         operator = _admin(service)
-        wait_until(lambda: "format_disk" in operator.get("/", function="format_disk").text, what="listed")
-        request_id = _only_request_id(operator.get("/", function="format_disk").text)
+        request_id = _listed(operator, "format_disk")
         operator.submit(f"/requests/{request_id}/cancel")
         assert (
             future.result(timeout=WAIT_SECONDS) == "User denied format_disk with message: Withdrawn by admin"
@@ -323,6 +323,62 @@ def test_the_stream_announces_new_requests_and_blocks_nothing(
     assert polled["latest"] >= events[-1]["latest"]
 
 
+def test_a_question_is_answered_or_withdrawn_from_the_dashboard(
+    service: RunningService, project_key: str
+) -> None:
+    ask = agent_layer(service, project_key, unique_address("asked")).human_as_tool()
+    operator = Operator(service)
+    assert operator.login(project_key).status_code == 303
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answered = pool.submit(ask, "Which region should the <i>new</i> cluster go to?")
+        withdrawn = pool.submit(ask, "Shall I delete the old backups?")
+        wait_until(
+            lambda: operator.get("/", state="pending").text.count('class="question"') == 2, what="both"
+        )
+        for request_id in set(re.findall(r'href="/dashboard/requests/(\d+)"', operator.get("/").text)):
+            page = operator.get(f"/requests/{request_id}").text
+            assert "&lt;i&gt;new&lt;/i&gt;" in page or "old backups" in page
+            if "old backups" in page:
+                operator.submit(f"/requests/{request_id}/cancel")
+            else:
+                empty = operator.submit(f"/requests/{request_id}/decide", action="respond", text=" ")
+                assert empty.status_code == 422
+                operator.submit(f"/requests/{request_id}/decide", action="respond", text="eu-west, please")
+        project = f"project project-{test_a_question_is_answered_or_withdrawn_from_the_dashboard.__name__}"
+        assert answered.result(timeout=WAIT_SECONDS) == "eu-west, please"
+        assert withdrawn.result(timeout=WAIT_SECONDS).startswith(f"Withdrawn by {project}")
+    assert operator.get("/", state="answered").text.count('class="question"') == 1
+    assert operator.get("/", state="withdrawn").text.count('class="question"') == 1
+
+
+def test_a_request_nobody_withdrew_says_so_as_null(service: RunningService, project_key: str) -> None:
+    call_id = _ask(service, project_key, unique_address("plain"), "plain_call")
+    assert _status(service, project_key, call_id)["withdrawn"] is None
+
+
+def test_past_the_stream_limit_pages_poll_and_the_service_answers(
+    private_database_url: str, mail_sink: MailSink, tmp_path: Path
+) -> None:
+    own = RunningService.configure(private_database_url, mail_sink, tmp_path)
+    own.start()
+    try:
+        operator = _admin(own)
+        opened: list[requests.Response] = []
+        try:
+            for _ in range(MAX_STREAMS):
+                opened.append(operator.http.get(f"{operator.base}/stream", stream=True, timeout=WAIT_SECONDS))
+            assert [response.status_code for response in opened] == [200] * MAX_STREAMS
+            refused = operator.get("/stream")
+            assert refused.status_code == 503
+            assert operator.get("/changes").status_code == 200
+            assert operator.get("/").status_code == 200
+        finally:
+            for response in opened:
+                response.close()
+    finally:
+        own.stop()
+
+
 def test_logout_ends_the_session(service: RunningService) -> None:
     operator = _admin(service)
     assert operator.get("/").status_code == 200
@@ -330,8 +386,13 @@ def test_logout_ends_the_session(service: RunningService) -> None:
     assert operator.get("/").status_code == 302
 
 
-def _only_request_id(page: str) -> int:
-    ids = set(re.findall(r'href="/dashboard/requests/(\d+)"', page))
+def _listed(operator: Operator, fn: str) -> int:
+    """The id of the one request for `fn`, once the list shows it."""
+
+    def listed_ids() -> set[str]:
+        return set(re.findall(r'href="/dashboard/requests/(\d+)"', operator.get("/", function=fn).text))
+
+    ids = wait_until(listed_ids, what=f"{fn} in the list")
     assert len(ids) == 1, ids
     return int(ids.pop())
 

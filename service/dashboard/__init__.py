@@ -14,10 +14,12 @@ from ..context import Runtime
 from . import actions, live, views
 from .auth import init_sessions
 from .blueprint import bp
+from .live import init_streams
 
 __all__ = ["actions", "bp", "init_app", "live", "views"]
 
 
 def init_app(app: Flask, runtime: Runtime) -> None:
     init_sessions(app, runtime.secret_keys)
+    init_streams(app)
     app.register_blueprint(bp)

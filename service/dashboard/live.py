@@ -8,12 +8,14 @@ holds a thread for long; `/changes` answers the same question once, for pages th
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 
-from flask import Response, g, jsonify
+from flask import Flask, Response, current_app, g, jsonify
 
 from ..context import db, runtime
+from ..errors import SignoffHTTPError
 from ..store import listing
 from .blueprint import bp
 
@@ -21,6 +23,19 @@ STREAM_SECONDS = 25.0
 CHECK_EVERY_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 10.0
 RECONNECT_MILLISECONDS = 1000
+# Each open stream holds one of the process's view threads (16, service/asgi.py) for its
+# lifetime, also after its tab closed: past this many, pages poll `/changes` instead.
+MAX_STREAMS = 6
+STREAMS_KEY = "signoff_dashboard_streams"
+
+
+class TooManyStreams(SignoffHTTPError):
+    status = 503
+    error = "too_many_streams"
+
+
+def init_streams(app: Flask) -> None:
+    app.extensions[STREAMS_KEY] = threading.BoundedSemaphore(MAX_STREAMS)
 
 
 @bp.get("/stream")
@@ -32,7 +47,13 @@ def stream() -> Response:
         with sessions() as session:
             return listing.latest_change(session, scope)
 
+    slots: threading.BoundedSemaphore = current_app.extensions[STREAMS_KEY]
+    if not slots.acquire(blocking=False):
+        raise TooManyStreams(
+            "Too many live streams are open; this page checks for changes every few seconds."
+        )
     response = Response(_events(latest), mimetype="text/event-stream")
+    response.call_on_close(slots.release)
     response.headers["X-Accel-Buffering"] = "no"  # a proxy in front must not hold events back
     return response
 
