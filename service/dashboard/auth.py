@@ -33,6 +33,8 @@ FIRST_DELAY_SECONDS = 0.25
 MAX_DELAY_SECONDS = 2.0
 PRUNE_AT = 10_000
 STATE_KEY = "signoff_dashboard"
+# Fetched by the page's script, which wants a status, not a login page.
+BACKGROUND_ENDPOINTS = frozenset({"dashboard.stream", "dashboard.changes"})
 
 
 class CsrfRefused(SignoffHTTPError):
@@ -162,7 +164,7 @@ def require_operator() -> Response | None:
     """Before every dashboard view but the login: a session, or off to the login page."""
     operator = current_operator()
     if operator is None:
-        if request.method == "GET" and request.endpoint == "dashboard.index":
+        if request.method == "GET" and request.endpoint not in BACKGROUND_ENDPOINTS:
             return redirect(url_for("dashboard.login"))
         raise LoginRequired("Please log in to the dashboard first.")
     g.operator = operator
@@ -209,11 +211,11 @@ def _operator_for(secret: str) -> Operator | None:
     password = runtime().settings.admin_password
     if password and hmac.compare_digest(secret.encode(), password.encode()):
         return Operator("admin")
-    session_ = db()
-    project = project_for_key(session_, secret)
+    store = db()
+    project = project_for_key(store, secret)
     if project is None:
         return None
-    key_id = listing.key_id_for(session_, hash_key(secret))
-    if key_id is None or not listing.key_is_active(session_, key_id):
+    key_id = listing.key_id_for(store, hash_key(secret))
+    if key_id is None or not listing.key_is_active(store, key_id):
         return None
     return Operator(f"project {project.name}", project.id, key_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import RateLimited, SignoffHTTPError
@@ -39,8 +39,8 @@ def _content_security_policy(response: Response) -> Response:
 
 
 @bp.context_processor
-def _form_token() -> dict[str, object]:
-    return {"csrf_token": auth.csrf_token}
+def _every_page() -> dict[str, object]:
+    return {"csrf_token": auth.csrf_token, "operator": g.get("operator")}
 
 
 @bp.app_template_filter("redact")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import Response, g, render_template, request
 
@@ -18,6 +17,7 @@ from . import auth
 from .blueprint import bp
 
 PAGE_SIZE = 25
+_FILTERS = ("project", "state", "recipient", "function", "date_from", "date_to")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,6 @@ def index() -> str:
         problems=query.problems,
         projects=projects,
         states=listing.STATES,
-        operator=g.operator,
     )
 
 
@@ -80,7 +79,6 @@ def detail(request_id: int) -> str:
         "dashboard/detail.html",
         listed=listed,
         found=found,
-        operator=g.operator,
         arguments=arguments_for_page(found.spec["kwargs"]) if found.kind == FUNCTION_CALL else [],
         votes=votes.votes_for_request(session, found.id) if decisions.counts_votes(found) else [],
         trail=events.events_for_request(session, found.id),
@@ -115,9 +113,6 @@ def _list_query() -> ListQuery:
     return ListQuery(wanted, _page_number(), {k: v for k, v in args.items() if v}, problems)
 
 
-_FILTERS = ("project", "state", "recipient", "function", "date_from", "date_to")
-
-
 def _day(raw: str, problems: list[str]) -> date | None:
     if not raw:
         return None
@@ -129,5 +124,5 @@ def _day(raw: str, problems: list[str]) -> date | None:
 
 
 def _page_number() -> int:
-    raw: Any = request.args.get("page", "1")
-    return int(raw) if str(raw).isdigit() and int(raw) > 0 else 1
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
