@@ -232,6 +232,8 @@ class FunctionCallStatus(BaseModel):
     slack_message_ts: str | None = None
     # signoff's own: True when the server decided because no one answered in time.
     timed_out: bool | None = None
+    # signoff's own: True when an operator withdrew the request (it is rejected, never approved).
+    withdrawn: bool | None = None
 
     class Approved(BaseModel):
         approved: Literal[True]
@@ -308,6 +310,8 @@ class HumanContactStatus(BaseModel):
     response_option_name: str | None = None
     # signoff's own: True when `response` is the server's word that no one answered in time.
     timed_out: bool | None = None
+    # signoff's own: True when `response` says an operator withdrew the question.
+    withdrawn: bool | None = None
 
 
 class HumanContact(BaseModel):

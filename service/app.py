@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from . import api, devmail, health, metrics, pages
+from . import api, dashboard, devmail, health, metrics, pages
 from .context import EXTENSION_KEY, Runtime, close_db
 from .error_handlers import register_error_handlers
 
@@ -27,6 +27,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
+    dashboard.init_app(app, runtime)
     if runtime.settings.uses_dev_mailbox:
         app.register_blueprint(devmail.bp)
     if runtime.settings.metrics_enabled:

@@ -1,8 +1,9 @@
-"""Fixtures: a real relay sink, and `signoff serve` on SQLite and on PostgreSQL."""
+"""Fixtures: a real relay sink, `signoff serve` on SQLite and on PostgreSQL, headless Chromium."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,18 @@ from signoff_testing import (
 POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Set in CI so that a missing PostgreSQL fails the run instead of skipping half the suite.
 REQUIRE_POSTGRES = os.environ.get("SIGNOFF_TEST_REQUIRE_POSTGRES") == "1"
+CHROMIUM = os.environ.get("SIGNOFF_TEST_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("SIGNOFF_TEST_REQUIRE_BROWSER") == "1"
+# Flags for a root sandbox with no network beyond loopback: no background fetches.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +148,20 @@ def webhook_receiver() -> Iterator[tuple[WebhookReceiver, str]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield found, f"http://127.0.0.1:{server.server_address[1]}/hooks/signoff"
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        message = (
+            f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) to run browser tests"
+        )
+        if REQUIRE_BROWSER:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

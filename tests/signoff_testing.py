@@ -35,6 +35,7 @@ from signoff_service.store.models import InboundMessage
 REPLY_DOMAIN = "replies.example.com"
 SERVICE_FROM = "signoff@example.com"
 SECRET_KEY = "test-secret-key-not-for-production"
+ADMIN_PASSWORD = "test-admin-password-not-for-production"
 LINK_PATTERN = re.compile(r"https?://[^\s<>\"']+/d/[A-Za-z0-9_.\-]+")
 WAIT_SECONDS = 30
 RowT = TypeVar("RowT")
@@ -265,6 +266,7 @@ def service_env(database_url: str, http_port: int, smtp_port: int, relay_port: i
         SIGNOFF_REPLY_DOMAIN=REPLY_DOMAIN,
         SIGNOFF_FROM=SERVICE_FROM,
         SIGNOFF_SECRET_KEY=SECRET_KEY,
+        SIGNOFF_ADMIN_PASSWORD=ADMIN_PASSWORD,
         SIGNOFF_LOG_LEVEL="debug",
         # The whole suite clicks from 127.0.0.1; the limit's own tests set a small one.
         SIGNOFF_PAGE_REQUESTS_PER_MINUTE="100000",
@@ -334,3 +336,40 @@ class WebhookReceiver:
                 return 401
             self.received.append(json.loads(body))
             return 204
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Operator:
+    """Someone using the dashboard from a browser without JavaScript: plain GETs and form POSTs."""
+
+    def __init__(self, service: RunningService) -> None:
+        self.base = f"{service.base_url}/dashboard"
+        self.http = requests.Session()
+
+    def get(self, path: str = "/", **params: str) -> requests.Response:
+        return self.http.get(self.base + path, params=params, timeout=WAIT_SECONDS, allow_redirects=False)
+
+    def csrf_token(self, path: str = "/login") -> str:
+        found = CSRF_FIELD.search(self.get(path).text)
+        assert found, f"no CSRF field on {path}"
+        return found.group(1)
+
+    def login(self, secret: str) -> requests.Response:
+        token = self.csrf_token("/login")
+        return self.post("/login", secret=secret, csrf_token=token)
+
+    def submit(self, path: str, **fields: str) -> requests.Response:
+        """POST a form with the CSRF token the dashboard's pages carry."""
+        return self.post(path, csrf_token=self.csrf_token("/"), **fields)
+
+    def post(self, path: str, **fields: str) -> requests.Response:
+        return self.http.post(self.base + path, data=fields, timeout=WAIT_SECONDS, allow_redirects=False)
+
+
+def request_id_of(service: RunningService, call_id: str) -> int:
+    from signoff_service.store.models import HumanRequest
+
+    [found] = [row for row in service.rows(HumanRequest) if row.call_id == call_id]
+    return found.id

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,36 +12,7 @@ from signoff import ContactChannel, EmailContactChannel, HumanLayer
 
 from signoff_testing import WAIT_SECONDS, MailSink, RunningService, link_after, unique_address
 
-CHROMIUM = os.environ.get("SIGNOFF_TEST_CHROMIUM", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("SIGNOFF_TEST_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(os.environ.get("SIGNOFF_TEST_ARTIFACTS", "test-artifacts"))
-# Flags for a root sandbox with no network beyond loopback: no background fetches.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        message = (
-            f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) to run browser tests"
-        )
-        if REQUIRE_BROWSER:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.mark.browser

@@ -31,6 +31,7 @@ def to_wire(request: HumanRequest) -> FunctionCall | HumanContact:
                 comment="" if request.approved is False and request.comment is None else request.comment,
                 reject_option_name=request.option_name,
                 timed_out=True if request.timed_out else None,
+                withdrawn=True if request.withdrawn else None,
             ),
         )
     return HumanContact(
@@ -43,6 +44,7 @@ def to_wire(request: HumanRequest) -> FunctionCall | HumanContact:
             response=request.response,
             response_option_name=request.option_name,
             timed_out=True if request.timed_out else None,
+            withdrawn=True if request.withdrawn else None,
         ),
     )
 

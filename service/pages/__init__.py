@@ -149,6 +149,8 @@ def _describe(found: HumanRequest) -> dict:
     spec = found.spec
     if found.kind == FUNCTION_CALL:
         outcome = None if found.approved is None else ("approved" if found.approved else "rejected")
+        if found.withdrawn:
+            outcome = "withdrawn"
         return {
             "is_function_call": True,
             "title": f"Run {spec['fn']}?",
@@ -167,7 +169,7 @@ def _describe(found: HumanRequest) -> dict:
         "arguments": [],
         "question": spec["msg"],
         "run_id": found.run_id,
-        "outcome": "answered" if found.is_decided else None,
+        "outcome": ("withdrawn" if found.withdrawn else "answered") if found.is_decided else None,
         "found": found,
         "votes": [],
     }

@@ -19,6 +19,8 @@ DECIDED = "decided"
 REMINDED = "reminded"
 ESCALATED = "escalated"
 TIMED_OUT = "timed_out"
+WITHDRAWN = "withdrawn"
+RESENT = "resent"
 WEBHOOK_DELIVERED = "webhook_delivered"
 WEBHOOK_FAILED = "webhook_failed"
 

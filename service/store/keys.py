@@ -63,11 +63,24 @@ def check_api_key(session: Session, key: str) -> tuple[Project, ApiKey]:
     if row is None:
         raise KeyRefused("this API key is not valid")
     api_key, project = row
-    if api_key.revoked_at is not None:
-        raise KeyRefused(f"this API key was revoked on {api_key.revoked_at:%Y-%m-%d %H:%M} UTC")
-    if api_key.expires_at is not None and api_key.expires_at <= utcnow():
-        raise KeyRefused(f"this API key expired on {api_key.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+    refusal = _refusal(api_key)
+    if refusal:
+        raise KeyRefused(refusal)
     return project, api_key
+
+
+def key_is_active(session: Session, key_id: int) -> bool:
+    """Whether the key with this id still lets its holder in (a dashboard session rests on it)."""
+    api_key = session.get(ApiKey, key_id)
+    return api_key is not None and not _refusal(api_key)
+
+
+def _refusal(api_key: ApiKey) -> str:
+    if api_key.revoked_at is not None:
+        return f"this API key was revoked on {api_key.revoked_at:%Y-%m-%d %H:%M} UTC"
+    if api_key.expires_at is not None and api_key.expires_at <= utcnow():
+        return f"this API key expired on {api_key.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+    return ""
 
 
 def project_for_key(session: Session, key: str) -> Project | None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from .models import HumanRequest, OutboxMessage
+from .models import FUNCTION_CALL, HumanRequest, OutboxMessage
 from .types import utcnow
 
 # Base32 without padding, lower-cased: mail systems may fold the case of a local part.
@@ -119,6 +119,30 @@ def record_decision(session: Session, request_id: int, decision: Decision) -> bo
             decided_by=decision.decided_by,
             decided_via=decision.decided_via,
             timed_out=decision.timed_out,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def withdraw_request(session: Session, request: HumanRequest, by: str, via: str) -> bool:
+    """Close an undecided request with nobody's approval; True unless it was decided already.
+
+    The agent hears "Withdrawn by <by>": as a rejection's comment, or as a question's answer.
+    """
+    said = f"Withdrawn by {by}"
+    is_call = request.kind == FUNCTION_CALL
+    result = session.execute(
+        update(HumanRequest)
+        .where(HumanRequest.id == request.id, HumanRequest.responded_at.is_(None))
+        .values(
+            responded_at=utcnow(),
+            withdrawn=True,
+            approved=False if is_call else None,
+            comment=said if is_call else None,
+            response=None if is_call else said,
+            decided_by=by,
+            decided_via=via,
         )
         .execution_options(synchronize_session=False)
     )
