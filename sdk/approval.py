@@ -266,6 +266,9 @@ class HumanLayerBase:
             if options.on_timeout == "raise":
                 raise ApprovalTimedOutError(decision.comment)
             return decision.comment
+        if status is not None and status.withdrawn:
+            self._report(f"the request to run {fn_name} was withdrawn")
+            return decision.comment
         self._report(f"human denied {fn_name} with message: {decision.comment}")
         return f"User denied {fn_name} with message: {decision.comment}"
 

@@ -16,7 +16,7 @@ from .store import events
 from .store.models import HumanRequest, RequestEvent
 
 # What a project's webhooks are told of.
-WEBHOOK_EVENTS = frozenset({events.DECIDED, events.TIMED_OUT, events.ESCALATED})
+WEBHOOK_EVENTS = frozenset({events.DECIDED, events.TIMED_OUT, events.WITHDRAWN, events.ESCALATED})
 
 
 def record(

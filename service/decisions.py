@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .store import events, votes
 from .store.models import FUNCTION_CALL, HumanRequest
-from .store.requests import Decision, record_decision
+from .store.requests import Decision, record_decision, withdraw_request
 
 VOTING_CHANNELS = frozenset({"link", "email"})
 
@@ -86,3 +86,14 @@ def _meets_the_rule(request: HumanRequest, decision: Decision, tally: votes.Tall
     if request.spec.get("any_reject_rejects", True):
         return True
     return len(request.recipients) - tally.rejections < needed
+
+
+def withdraw(session: Session, request: HumanRequest, *, by: str, via: str) -> bool:
+    """Close `request` undecided, in the caller's transaction; True unless it was decided already.
+
+    The caller commits, then wakes the request's waiters, as after `decide`.
+    """
+    if not withdraw_request(session, request, by, via):
+        return False
+    audit.record(session, request, events.WITHDRAWN, actor=by, channel=via)
+    return True

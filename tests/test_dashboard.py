@@ -267,7 +267,7 @@ def test_cancel_withdraws_the_request_and_everyone_sees_it(
     status = _status(service, project_key, call_id)
     assert status["withdrawn"] is True
     assert status["approved"] is False
-    assert status["comment"] == "Withdrawn by admin"
+    assert status["comment"] == "The request to run launch_rocket was withdrawn by admin."
     link_page = requests.get(link_after(message, "Approve:"), timeout=10)
     assert "withdrawn" in link_page.text.lower()
     page = operator.get(f"/requests/{request_id}").text
@@ -289,9 +289,7 @@ def test_cancel_wakes_a_waiting_sdk_call(service: RunningService, project_key: s
         operator = _admin(service)
         request_id = _listed(operator, "format_disk")
         operator.submit(f"/requests/{request_id}/cancel")
-        assert (
-            future.result(timeout=WAIT_SECONDS) == "User denied format_disk with message: Withdrawn by admin"
-        )
+        assert future.result(timeout=WAIT_SECONDS) == "The request to run format_disk was withdrawn by admin."
 
 
 def test_the_stream_announces_new_requests_and_blocks_nothing(
@@ -346,7 +344,8 @@ def test_a_question_is_answered_or_withdrawn_from_the_dashboard(
                 operator.submit(f"/requests/{request_id}/decide", action="respond", text="eu-west, please")
         project = f"project project-{test_a_question_is_answered_or_withdrawn_from_the_dashboard.__name__}"
         assert answered.result(timeout=WAIT_SECONDS) == "eu-west, please"
-        assert withdrawn.result(timeout=WAIT_SECONDS).startswith(f"Withdrawn by {project}")
+        said = withdrawn.result(timeout=WAIT_SECONDS)
+        assert said.startswith(f"The question was withdrawn by {project}") and "no one will answer" in said
     assert operator.get("/", state="answered").text.count('class="question"') == 1
     assert operator.get("/", state="withdrawn").text.count('class="question"') == 1
 

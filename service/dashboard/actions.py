@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from flask import Response, flash, g, redirect, request, url_for
 
-from .. import audit, decisions
+from .. import decisions
 from ..context import db, runtime
 from ..errors import AlreadyResponded, InvalidRequest
 from ..escalation import send_follow_up
 from ..mail_out.custom_template import CustomTemplateError
 from ..store import events
 from ..store.models import FUNCTION_CALL, HumanRequest
-from ..store.requests import Decision, withdraw_request
+from ..store.requests import Decision
 from .blueprint import bp
 from .views import find_in_scope
 
@@ -33,9 +33,7 @@ def decide(request_id: int) -> Response:
 def cancel(request_id: int) -> Response:
     found = _undecided(request_id)
     session = db()
-    recorded = withdraw_request(session, found, g.operator.name, DECIDED_VIA_DASHBOARD)
-    if recorded:
-        audit.record(session, found, events.WITHDRAWN, actor=g.operator.name, channel=DECIDED_VIA_DASHBOARD)
+    recorded = decisions.withdraw(session, found, by=g.operator.name, via=DECIDED_VIA_DASHBOARD)
     _settle(found, recorded)
     flash("The request was withdrawn; the agent was told so.")
     return _back_to(found)

@@ -128,10 +128,13 @@ def record_decision(session: Session, request_id: int, decision: Decision) -> bo
 def withdraw_request(session: Session, request: HumanRequest, by: str, via: str) -> bool:
     """Close an undecided request with nobody's approval; True unless it was decided already.
 
-    The agent hears "Withdrawn by <by>": as a rejection's comment, or as a question's answer.
+    The agent hears a sentence saying so: as a rejection's comment, or as a question's answer.
     """
-    said = f"Withdrawn by {by}"
     is_call = request.kind == FUNCTION_CALL
+    if is_call:
+        said = f"The request to run {request.spec.get('fn')} was withdrawn by {by}."
+    else:
+        said = f"The question was withdrawn by {by}; no one will answer it."
     result = session.execute(
         update(HumanRequest)
         .where(HumanRequest.id == request.id, HumanRequest.responded_at.is_(None))

@@ -19,7 +19,8 @@ APPROVED = "approved"
 REJECTED = "rejected"
 ANSWERED = "answered"
 TIMED_OUT = "timed_out"
-REQUEST_STATES = (PENDING, APPROVED, REJECTED, ANSWERED, TIMED_OUT)
+WITHDRAWN = "withdrawn"
+REQUEST_STATES = (PENDING, APPROVED, REJECTED, ANSWERED, TIMED_OUT, WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -34,22 +35,21 @@ class Latencies:
 def requests_by_state(session: Session) -> dict[str, int]:
     """How many requests are in each of REQUEST_STATES (all of them present, zero or not)."""
     undecided = HumanRequest.responded_at.is_(None)
-    rows = session.execute(
-        select(undecided, HumanRequest.timed_out, HumanRequest.approved, func.count()).group_by(
-            undecided, HumanRequest.timed_out, HumanRequest.approved
-        )
-    )
+    columns = (undecided, HumanRequest.timed_out, HumanRequest.withdrawn, HumanRequest.approved)
+    rows = session.execute(select(*columns, func.count()).group_by(*columns))
     counts = dict.fromkeys(REQUEST_STATES, 0)
-    for is_undecided, timed_out, approved, count in rows:
-        counts[_state(bool(is_undecided), bool(timed_out), approved)] += count
+    for is_undecided, timed_out, withdrawn, approved, count in rows:
+        counts[_state(bool(is_undecided), bool(timed_out), bool(withdrawn), approved)] += count
     return counts
 
 
-def _state(undecided: bool, timed_out: bool, approved: bool | None) -> str:
+def _state(undecided: bool, timed_out: bool, withdrawn: bool, approved: bool | None) -> str:
     if undecided:
         return PENDING
     if timed_out:
         return TIMED_OUT
+    if withdrawn:
+        return WITHDRAWN
     if approved is None:
         return ANSWERED
     return APPROVED if approved else REJECTED
