@@ -9,6 +9,8 @@ must never answer 5xx and never HTML.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -43,6 +45,20 @@ ID_PATHS = [
     "agent/human_contacts/{id}/escalate_email",
 ]
 
+CONTENT_TYPES = st.sampled_from(
+    [
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin-1",
+        "application/json",
+        "text/html",
+        "application/xml",
+    ]
+)
+# Escapes as sent on the wire: NUL, dot-dot, an encoded slash, a UTF-16 surrogate, a stray byte.
+RAW_IDS = st.sampled_from(["%00", "..", "%2e%2e", "a%2Fb", "%ED%A0%80", "%FF", "x" * 5000])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: (
@@ -189,95 +205,63 @@ def fuzz_key(service: RunningService, project_key: str) -> str:
     return project_key
 
 
-def test_hostile_bytes_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
+def fuzz(what: str, requests_: st.SearchStrategy, answer: Callable[[Any], requests.Response]) -> None:
+    """Send what `requests_` draws through `answer`; every answer must be clear. Prints the count."""
     ran = 0
 
     @FUZZ_SETTINGS
-    @given(path=st.sampled_from(BODY_PATHS), body=raw_bodies())
-    def case(path: str, body: bytes) -> None:
+    @given(requests_)
+    def case(drawn: Any) -> None:
         nonlocal ran
         ran += 1
-        assert_clear_answer(send(service, fuzz_key, path, body, "application/json"))
+        assert_clear_answer(answer(drawn))
 
     case()
-    print(f"hostile bytes: {ran} cases")
+    print(f"{what}: {ran} cases")
+
+
+def test_hostile_bytes_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
+    fuzz(
+        "hostile bytes",
+        st.tuples(st.sampled_from(BODY_PATHS), raw_bodies()),
+        lambda drawn: send(service, fuzz_key, *drawn, "application/json"),
+    )
 
 
 def test_wrong_types_and_unknown_fields_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
-    ran = 0
-
-    @FUZZ_SETTINGS
-    @given(path=st.sampled_from(BODY_PATHS), body=wrong_shapes())
-    def case(path: str, body: object) -> None:
-        nonlocal ran
-        ran += 1
-        assert_clear_answer(send(service, fuzz_key, path, json.dumps(body).encode(), "application/json"))
-
-    case()
-    print(f"wrong types and unknown fields: {ran} cases")
+    fuzz(
+        "wrong types and unknown fields",
+        st.tuples(st.sampled_from(BODY_PATHS), wrong_shapes().map(lambda body: json.dumps(body).encode())),
+        lambda drawn: send(service, fuzz_key, *drawn, "application/json"),
+    )
 
 
 def test_any_text_and_any_content_type_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
-    ran = 0
-    content_types = st.sampled_from(
-        [
-            None,
-            "text/plain",
-            "application/x-www-form-urlencoded",
-            "multipart/form-data; boundary=x",
-            "application/json; charset=latin-1",
-            "application/json",
-            "text/html",
-            "application/xml",
-        ]
+    texts = st.text(max_size=200) | json_values.map(json.dumps)
+    fuzz(
+        "any text, any content type",
+        st.tuples(st.sampled_from(BODY_PATHS), texts.map(lambda text: text.encode()), CONTENT_TYPES),
+        lambda drawn: send(service, fuzz_key, *drawn),
     )
 
-    @FUZZ_SETTINGS
-    @given(
-        path=st.sampled_from(BODY_PATHS),
-        text=st.text(max_size=200) | json_values.map(json.dumps),
-        content_type=content_types,
-    )
-    def case(path: str, text: str, content_type: str | None) -> None:
-        nonlocal ran
-        ran += 1
-        assert_clear_answer(
-            send(service, fuzz_key, path, text.encode("utf-8", "surrogatepass"), content_type)
-        )
 
-    case()
-    print(f"any text, any content type: {ran} cases")
+@st.composite
+def odd_id_requests(draw: st.DrawFn) -> tuple[str, str]:
+    """A method and a path whose id is anything: any text, escapes, huge or negative numbers."""
+    template = draw(st.sampled_from([*ID_PATHS, "webhooks/{id}", "webhooks/{id}/deliveries"]))
+    if template.startswith("webhooks"):
+        path_id = str(draw(st.integers(min_value=-(10**30), max_value=10**30)))
+    else:
+        path_id = draw(st.text(min_size=1, max_size=300).map(lambda text: quote(text, safe="")) | RAW_IDS)
+    method = "POST" if template.startswith("agent") else ("DELETE" if template == "webhooks/{id}" else "GET")
+    return method, template.format(id=path_id)
 
 
 def test_path_ids_of_any_characters_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
-    ran = 0
-    ids = st.text(min_size=1, max_size=300) | st.sampled_from(
-        ["%00", "..", "%2e%2e", "a%2Fb", "%ED%A0%80", "%FF", "x" * 5000]
+    fuzz(
+        "odd path ids",
+        odd_id_requests(),
+        lambda drawn: requests.request(
+            drawn[0], f"{service.api_url}/{drawn[1]}", json={}, headers=bearer(fuzz_key), timeout=30
+        ),
     )
-    webhook_ids = st.integers(min_value=-(10**30), max_value=10**30).map(str)
-
-    @FUZZ_SETTINGS
-    @given(
-        template=st.sampled_from([*ID_PATHS, "webhooks/{id}", "webhooks/{id}/deliveries"]),
-        raw_id=ids,
-        number=webhook_ids,
-    )
-    def case(template: str, raw_id: str, number: str) -> None:
-        nonlocal ran
-        ran += 1
-        if template.startswith("webhooks"):
-            path_id = number
-        else:
-            path_id = (
-                raw_id
-                if raw_id.startswith("%") or raw_id == ".."
-                else quote(raw_id, safe="", errors="surrogatepass")
-            )
-        url = f"{service.api_url}/{template.format(id=path_id)}"
-        method = (
-            "POST" if template.startswith("agent") else ("DELETE" if template == "webhooks/{id}" else "GET")
-        )
-        assert_clear_answer(requests.request(method, url, json={}, headers=bearer(fuzz_key), timeout=30))
-
-    case()
-    print(f"odd path ids: {ran} cases")

@@ -21,7 +21,7 @@ from signoff_service.app import create_app
 from signoff_service.config import load_settings
 from signoff_service.context import Runtime
 
-from signoff_testing import SECRET_KEY, RunningService
+from signoff_testing import SECRET_KEY, RunningService, unique_address
 
 EXAMPLES_PER_OPERATION = 25
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -128,3 +128,67 @@ def test_the_service_keeps_to_its_document(
         check()
     print(f"schemathesis ({mode.value}) ran {ran} cases against {service.database_url.split(':')[0]}")
     assert ran >= EXAMPLES_PER_OPERATION
+
+
+def _valid_walk(address: str, hook_url: str) -> list[tuple[str, str, dict]]:
+    """A request for every operation that succeeds, in an order that makes each one succeed."""
+    channel = {"email": {"address": address, "additional_recipients": [{"address": f"second.{address}"}]}}
+    call = {
+        "run_id": "contract",
+        "call_id": "walk",
+        "spec": {"fn": "ship", "kwargs": {"tag": "v1"}, "channel": channel},
+    }
+    contact = {"run_id": "contract", "call_id": "walk", "spec": {"msg": "Which tag?", "channel": channel}}
+    escalation = {
+        "escalation_msg": "Could you decide?",
+        "additional_recipients": [{"address": f"third.{address}"}],
+    }
+    ids = {"call_id": "walk"}
+    walk = []
+    for kind, agent, body, answer in (
+        ("function_calls", "function_calls", call, {"approved": False, "comment": "not tonight"}),
+        ("contact_requests", "human_contacts", contact, {"response": "v2"}),
+    ):
+        walk += [
+            ("POST", f"/{kind}", {"body": body}),
+            ("POST", f"/{kind}", {"body": body}),
+            ("GET", f"/{kind}/{{call_id}}", {"path_parameters": ids}),
+            (
+                "POST",
+                f"/agent/{agent}/{{call_id}}/escalate_email",
+                {"path_parameters": ids, "body": escalation},
+            ),
+            ("POST", f"/agent/{agent}/{{call_id}}/respond", {"path_parameters": ids, "body": answer}),
+            ("GET", f"/{kind}/{{call_id}}", {"path_parameters": ids, "query": {"wait": 5}}),
+            ("GET", f"/{kind}/{{call_id}}/events", {"path_parameters": ids}),
+        ]
+    return [
+        *walk,
+        ("POST", "/webhooks", {"body": {"url": hook_url}}),
+        ("GET", "/webhooks", {}),
+        ("GET", "/webhooks/{webhook_id}/deliveries", {"path_parameters": {"webhook_id": "HOOK"}}),
+        ("DELETE", "/webhooks/{webhook_id}", {"path_parameters": {"webhook_id": "HOOK"}}),
+    ]
+
+
+def test_valid_requests_to_every_operation_are_answered_as_documented(
+    service: RunningService, project_key: str
+) -> None:
+    schema = schemathesis.openapi.from_url(f"{service.base_url}/openapi.json")
+    auth = {"Authorization": f"Bearer {project_key}"}
+    done: set[tuple[str, str]] = set()
+    hook_id = None
+    for method, path, parts in _valid_walk(unique_address("contract"), "http://127.0.0.1:9/hook"):
+        full_path = f"/humanlayer/v1{path}"
+        if parts.get("path_parameters", {}).get("webhook_id") == "HOOK":
+            parts = {"path_parameters": {"webhook_id": hook_id}}
+        case = schema[full_path][method].Case(headers=auth, **parts)
+        response = case.call_and_validate(base_url=service.base_url, checks=CHECKS, timeout=30)
+        assert 200 <= response.status_code < 300, (method, path, response.text)
+        if path == "/webhooks" and method == "POST":
+            hook_id = response.json()["id"]
+        done.add((full_path, method.lower()))
+    documented = {
+        (path, method) for path, item in served_document(service)["paths"].items() for method in item
+    }
+    assert done == documented

@@ -29,7 +29,7 @@ def read_json_object() -> dict[str, Any]:
     except RecursionError as exc:
         raise InvalidJSON(f"the body is nested deeper than {MAX_DEPTH} levels") from exc
     except ValueError as exc:
-        raise InvalidJSON(f"the body is not valid JSON: {exc}") from exc
+        raise InvalidJSON(f"the body must be a JSON object; this is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise InvalidJSON("the body must be a JSON object (Content-Type: application/json)")
     _check_values(body)

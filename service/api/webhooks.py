@@ -45,7 +45,8 @@ def delete_webhook(webhook_id: int) -> Response:
 @bp.get(f"/webhooks/{WEBHOOK_ID}/deliveries")
 def webhook_deliveries(webhook_id: int) -> Response:
     webhook = _find_or_404(webhook_id)
-    return jsonify(as_json([WebhookDelivery.of(row) for row in webhooks.deliveries(db(), webhook.id)]))
+    rows = webhooks.deliveries(db(), webhook.id)
+    return jsonify(as_json([WebhookDelivery.model_validate(row) for row in rows]))
 
 
 def _find_or_404(webhook_id: int) -> Webhook:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from signoff.models import (
     FunctionCall,
@@ -20,7 +20,7 @@ from signoff.models import (
     HumanContactStatus,
 )
 
-from ..store.models import FUNCTION_CALL, HumanRequest, OutboxMessage
+from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import Decision
 
 DECIDED_BY_API = "api"
@@ -115,27 +115,18 @@ class NewWebhook(WebhookInfo):
 
 
 class WebhookDelivery(BaseModel):
-    """One POST to a webhook: which event, and how its attempts went."""
+    """One POST to a webhook (an outbox row): which event, and how its attempts went."""
 
-    event: str
+    model_config = ConfigDict(from_attributes=True)
+
+    # The outbox keeps a webhook delivery's event name where an email keeps its subject.
+    event: str = Field(validation_alias="subject")
     status: str
     attempts: int
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime
-
-    @classmethod
-    def of(cls, row: OutboxMessage) -> WebhookDelivery:
-        return cls(
-            event=row.subject,
-            status=row.status,
-            attempts=row.attempts,
-            last_error=row.last_error,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-            next_attempt_at=row.next_attempt_at,
-        )
 
 
 def as_json(items: BaseModel | list[BaseModel]) -> Any:
