@@ -28,6 +28,7 @@ from signoff.models import (
 
 from .blueprint import API_PREFIX
 from .human_requests import MAX_WAIT_SECONDS
+from .webhooks import MAX_WEBHOOK_ID
 from .wire import AuditEvent, ErrorBody, NewWebhook, WebhookDelivery, WebhookInfo
 
 bp = Blueprint("openapi", __name__)
@@ -52,7 +53,7 @@ WEBHOOK_ID = {
     "name": "webhook_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_WEBHOOK_ID},
 }
 WAIT = {
     "name": "wait",
@@ -80,7 +81,7 @@ class Operation:
 def _request_operations(
     noun: str, kind: str, model: type[BaseModel], status: type[BaseModel]
 ) -> list[Operation]:
-    """The same six operations exist for function calls and for contact requests."""
+    """The same five operations exist for function calls and for contact requests."""
     agent = "function_calls" if kind == "function_calls" else "human_contacts"
     name = "FunctionCall" if kind == "function_calls" else "HumanContact"
     return [

@@ -14,7 +14,8 @@ from .blueprint import bp, parse_body
 from .wire import NewWebhook, WebhookDelivery, WebhookInfo, as_json
 
 # Ids are 32-bit in the store; a larger one in a path is a routing 404, never a query.
-WEBHOOK_ID = "<int(max=2147483647):webhook_id>"
+MAX_WEBHOOK_ID = 2**31 - 1
+WEBHOOK_ID = f"<int(max={MAX_WEBHOOK_ID}):webhook_id>"
 
 
 @bp.post("/webhooks")
