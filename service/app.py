@@ -25,6 +25,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.extensions[EXTENSION_KEY] = runtime
     app.teardown_appcontext(close_db)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     dashboard.init_app(app, runtime)

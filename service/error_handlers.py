@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from .api import API_PREFIX
-from .errors import RateLimited, SignoffHTTPError
+from .errors import PayloadTooLarge, RateLimited, SignoffHTTPError
 from .tokens import LinkError
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(SignoffHTTPError, _signoff_error)
     app.register_error_handler(LinkError, _link_error)
+    app.register_error_handler(RequestEntityTooLarge, _body_too_large)
     # Routing errors (unknown path, wrong method) never reach blueprint handlers, so the
     # app-level handler picks the format from the path.
     app.register_error_handler(HTTPException, _http_exception)
@@ -41,6 +42,11 @@ def _signoff_error(exc: SignoffHTTPError) -> tuple[Response | str, int, dict[str
         return (*_json_error(exc.status, exc.error, exc.detail), headers)
     title = "Too many requests" if isinstance(exc, RateLimited) else "Something is wrong with this request"
     return (*_page_error(exc.status, title, exc.detail), headers)
+
+
+def _body_too_large(_exc: RequestEntityTooLarge) -> tuple[Response | str, int, dict[str, str]]:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return _signoff_error(PayloadTooLarge(f"the body is over the limit of {limit} bytes (max_request_bytes)"))
 
 
 def _link_error(exc: LinkError) -> tuple[str, int]:

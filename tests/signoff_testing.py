@@ -272,6 +272,8 @@ def service_env(database_url: str, http_port: int, smtp_port: int, relay_port: i
         SIGNOFF_PAGE_REQUESTS_PER_MINUTE="100000",
         # The tests' webhook receivers listen on loopback.
         SIGNOFF_WEBHOOK_PRIVATE_ADDRESSES="true",
+        # Far above what any test sends, so only the tests of the limit itself ever meet it.
+        SIGNOFF_API_REQUESTS_PER_MINUTE="100000",
     )
     return env
 

@@ -3,10 +3,11 @@
 `blueprint` holds what every view shares; `human_requests` creates, reads (long-polling) and
 answers requests; `escalate` brings more people into one; `audit_trail` reads a request's
 events; `webhooks` manages a project's webhooks. Importing the modules registers their
-routes on the one blueprint.
+routes on the one blueprint. `openapi` serves the contract of them all at `/openapi.json`,
+from a blueprint of its own: outside the prefix, so no key is needed to read it.
 """
 
-from . import audit_trail, escalate, human_requests, webhooks
+from . import audit_trail, escalate, human_requests, openapi, webhooks
 from .blueprint import API_PREFIX, bp
 from .human_requests import ASYNC_WAIT_HEADER, WAIT_SECONDS_HEADER, WAIT_TICKET_HEADER
 
@@ -19,5 +20,6 @@ __all__ = [
     "bp",
     "escalate",
     "human_requests",
+    "openapi",
     "webhooks",
 ]

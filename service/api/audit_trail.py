@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 from ..context import db
-from ..store.events import event_as_dict, events_for_request
+from ..store.events import events_for_request
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT
 from .blueprint import bp, find_or_404
+from .wire import AuditEvent, as_json
 
 
 @bp.get("/function_calls/<call_id>/events")
@@ -22,4 +23,6 @@ def human_contact_events(call_id: str) -> Response:
 
 def _trail(kind: str, call_id: str) -> Response:
     found = find_or_404(kind, call_id)
-    return jsonify([event_as_dict(event) for event in events_for_request(db(), found.id)])
+    return jsonify(
+        as_json([AuditEvent.model_validate(event) for event in events_for_request(db(), found.id)])
+    )

@@ -7,11 +7,14 @@ from typing import Any, TypeVar
 from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 
-from ..context import db
-from ..errors import Forbidden, InvalidJSON, InvalidRequest, NotFound, Unauthorized
-from ..store.keys import KeyRefused, check_api_key
+from signoff.models import MAX_ID_LENGTH
+
+from ..context import db, runtime
+from ..errors import Forbidden, InvalidRequest, NotFound, RateLimited, Unauthorized
+from ..store.keys import KeyRefused, check_api_key, hash_key
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import find_request
+from .bodies import check_content_size, read_json_object
 from .wire import to_wire
 
 API_PREFIX = "/humanlayer/v1"
@@ -26,6 +29,7 @@ def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send your API key as 'Authorization: Bearer <key>'")
+    _count_against_rate_limit(key.strip())
     try:
         project, api_key = check_api_key(db(), key.strip())
     except KeyRefused as exc:
@@ -42,10 +46,22 @@ def require_deciding_key() -> None:
         )
 
 
-def parse_body(model: type[ModelT]) -> ModelT:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidJSON("the body must be a JSON object (Content-Type: application/json)")
+def _count_against_rate_limit(key: str) -> None:
+    limiter = runtime().rate_limits.api
+    # Buckets are named by the key's hash, so the key itself is never kept in memory.
+    retry_after = limiter.hit(f"api-key:{hash_key(key)}")
+    if retry_after is not None:
+        raise RateLimited(
+            f"more than {limiter.limit} requests a minute with this API key (api_requests_per_minute); "
+            f"retry in {retry_after} s",
+            retry_after,
+        )
+
+
+def parse_body(model: type[ModelT], content: str | None = None) -> ModelT:
+    """The body as `model`; its `content` field (or all of it) must fit max_argument_bytes."""
+    body = read_json_object()
+    check_content_size(body if content is None else body.get(content), content or "the body")
     try:
         return model.model_validate(body)
     except ValidationError as exc:
@@ -60,7 +76,9 @@ def _describe_validation_error(exc: ValidationError) -> str:
 
 
 def find_or_404(kind: str, call_id: str) -> HumanRequest:
-    found = find_request(db(), g.project_id, kind, call_id)
+    # An id no request can have is not looked up: the store would refuse NUL or oversize text.
+    storable = len(call_id) <= MAX_ID_LENGTH and "\x00" not in call_id
+    found = find_request(db(), g.project_id, kind, call_id) if storable else None
     if found is None:
         noun = "function call" if kind == FUNCTION_CALL else "contact request"
         raise NotFound(f"no {noun} with call_id {call_id!r} in this project")

@@ -23,6 +23,7 @@ from ..store.requests import Decision, add_request, find_request
 from ..store.types import utcnow
 from ..waiting import request_key
 from .blueprint import bp, dump, find_or_404, parse_body, require_deciding_key
+from .bodies import check_recipient_count
 from .wire import decision_from_function_call_status, decision_from_human_contact_status
 
 MAX_WAIT_SECONDS = 60.0
@@ -33,13 +34,13 @@ WAIT_SECONDS_HEADER = "X-Signoff-Wait-Seconds"
 
 @bp.post("/function_calls")
 def create_function_call() -> tuple[Response, int]:
-    call = parse_body(FunctionCall)
+    call = parse_body(FunctionCall, content="spec")
     return _create(FUNCTION_CALL, call.run_id, call.call_id, call.spec)
 
 
 @bp.post("/contact_requests")
 def create_human_contact() -> tuple[Response, int]:
-    contact = parse_body(HumanContact)
+    contact = parse_body(HumanContact, content="spec")
     return _create(HUMAN_CONTACT, contact.run_id, contact.call_id, contact.spec)
 
 
@@ -85,7 +86,8 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
         return jsonify(dump(existing)), 200
     recipients = _recipients(spec)
     _check_quorum(spec, recipients)
-    _check_schedule_addresses(spec)
+    scheduled = _schedule_addresses(spec)
+    check_recipient_count({*recipients, *scheduled}, "the request with its schedule")
     try:
         created = add_request(
             session,
@@ -131,15 +133,18 @@ def _after(seconds: float | None) -> datetime | None:
     return None if seconds is None else utcnow() + timedelta(seconds=seconds)
 
 
-def _check_schedule_addresses(spec: Any) -> None:
+def _schedule_addresses(spec: Any) -> list[str]:
+    """Everyone the schedule's escalations would add, normalized; a bad address fails naming its field."""
+    addresses = []
     for index, step in enumerate(spec.schedule or []):
         for number, recipient in enumerate(step.additional_recipients or []):
             try:
-                normalize_address(recipient.address)
+                addresses.append(normalize_address(recipient.address))
             except InvalidAddress as exc:
                 raise InvalidRequest(
                     f"spec.schedule.{index}.additional_recipients.{number}.address: {exc}"
                 ) from exc
+    return addresses
 
 
 def _get(kind: str, call_id: str) -> Response:

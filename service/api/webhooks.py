@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, g, jsonify
 
 from signoff.models import WebhookSpec
@@ -11,9 +9,14 @@ from signoff.models import WebhookSpec
 from ..context import db, runtime
 from ..errors import InvalidRequest, NotFound
 from ..store import webhooks
-from ..store.models import OutboxMessage, Webhook
+from ..store.models import Webhook
 from ..webhooks import PrivateTarget, refuse_private_target
 from .blueprint import bp, parse_body
+from .wire import NewWebhook, WebhookDelivery, WebhookInfo, as_json
+
+# Ids are 32-bit in the store; a larger one in a path is a routing 404, never a query.
+MAX_WEBHOOK_ID = 2**31 - 1
+WEBHOOK_ID = f"<int(max={MAX_WEBHOOK_ID}):webhook_id>"
 
 
 @bp.post("/webhooks")
@@ -28,31 +31,29 @@ def add_webhook() -> tuple[Response, int]:
     webhook = webhooks.add_webhook(session, g.project_id, spec.url)
     session.commit()
     # The secret is shown once, here; the list never shows it.
-    return jsonify(describe_webhook(webhook) | {"secret": webhook.secret}), 201
+    return jsonify(as_json(NewWebhook.model_validate(webhook))), 201
 
 
 @bp.get("/webhooks")
 def list_webhooks() -> Response:
-    return jsonify([describe_webhook(hook) for hook in webhooks.active_webhooks(db(), g.project_id)])
+    found = webhooks.active_webhooks(db(), g.project_id)
+    return jsonify(as_json([WebhookInfo.model_validate(hook) for hook in found]))
 
 
-@bp.delete("/webhooks/<int:webhook_id>")
+@bp.delete(f"/webhooks/{WEBHOOK_ID}")
 def delete_webhook(webhook_id: int) -> Response:
     session = db()
     webhook = _find_or_404(webhook_id)
     webhooks.delete_webhook(webhook)
     session.commit()
-    return jsonify(describe_webhook(webhook))
+    return jsonify(as_json(WebhookInfo.model_validate(webhook)))
 
 
-@bp.get("/webhooks/<int:webhook_id>/deliveries")
+@bp.get(f"/webhooks/{WEBHOOK_ID}/deliveries")
 def webhook_deliveries(webhook_id: int) -> Response:
     webhook = _find_or_404(webhook_id)
-    return jsonify([_describe_delivery(row) for row in webhooks.deliveries(db(), webhook.id)])
-
-
-def describe_webhook(webhook: Webhook) -> dict[str, Any]:
-    return {"id": webhook.id, "url": webhook.url, "created_at": webhook.created_at.isoformat()}
+    rows = webhooks.deliveries(db(), webhook.id)
+    return jsonify(as_json([WebhookDelivery.model_validate(row) for row in rows]))
 
 
 def _find_or_404(webhook_id: int) -> Webhook:
@@ -60,15 +61,3 @@ def _find_or_404(webhook_id: int) -> Webhook:
     if webhook is None:
         raise NotFound(f"no webhook {webhook_id} in this project")
     return webhook
-
-
-def _describe_delivery(row: OutboxMessage) -> dict[str, Any]:
-    return {
-        "event": row.subject,
-        "status": row.status,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
-        "created_at": row.created_at.isoformat(),
-        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-        "next_attempt_at": row.next_attempt_at.isoformat(),
-    }

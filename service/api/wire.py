@@ -1,6 +1,15 @@
-"""Stored requests as the shared wire models, and statuses as decisions."""
+"""Stored rows as the shared wire models, statuses as decisions, and the service's own bodies.
+
+The SDK's models cover requests; the audit trail, webhooks and errors are the service's own,
+modelled here so the views answer with them and `/openapi.json` describes the same classes.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from signoff.models import (
     FunctionCall,
@@ -70,3 +79,60 @@ def decision_from_human_contact_status(status: HumanContactStatus) -> Decision:
         response=status.response,
         option_name=status.response_option_name,
     )
+
+
+class ErrorBody(BaseModel):
+    """Every API error: a stable name to branch on and a sentence saying what to change."""
+
+    error: str
+    detail: str
+
+
+class AuditEvent(BaseModel):
+    """One thing that happened to a request: when, what, who, through which channel."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    kind: str
+    actor: str
+    channel: str
+    detail: dict[str, Any]
+
+
+class WebhookInfo(BaseModel):
+    """A registered webhook; its secret is shown only when it is created."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    created_at: datetime
+
+
+class NewWebhook(WebhookInfo):
+    """A webhook just created, with the secret its deliveries are signed with."""
+
+    secret: str
+
+
+class WebhookDelivery(BaseModel):
+    """One POST to a webhook (an outbox row): which event, and how its attempts went."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    # The outbox keeps a webhook delivery's event name where an email keeps its subject.
+    event: str = Field(validation_alias="subject")
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime
+
+
+def as_json(items: BaseModel | list[BaseModel]) -> Any:
+    """A model, or a list of them, as the JSON-ready value a view returns."""
+    if isinstance(items, list):
+        return [item.model_dump(mode="json") for item in items]
+    return items.model_dump(mode="json")
