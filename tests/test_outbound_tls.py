@@ -99,8 +99,12 @@ def test_an_untrusted_relay_certificate_fails_the_send_and_loses_nothing(
     service.start()
     try:
         tls_relay.sink.wait_for_mail_to(address)
-        [sent] = [row for row in service.rows(OutboxMessage) if row.id == failed.id]
-        assert sent.status == "sent"
+        wait_until(
+            lambda: [
+                row for row in service.rows(OutboxMessage) if row.id == failed.id and row.status == "sent"
+            ],
+            what="the failed message to be recorded as sent",
+        )
     finally:
         service.stop()
 
@@ -135,7 +139,7 @@ def test_a_certificate_for_another_host_name_is_refused_even_from_a_trusted_ca(
         [failed] = wait_until(
             lambda: [row for row in service.rows(OutboxMessage) if row.last_error], what="a failed attempt"
         )
-        assert failed.status == "pending" and "hostname" in failed.last_error.lower()
+        assert failed.status == "pending" and "not valid for '127.0.0.1'" in failed.last_error
     finally:
         service.stop()
         controller.stop()

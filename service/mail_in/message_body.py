@@ -31,11 +31,13 @@ def _decoded_payload(part: Message) -> str:
         return ""
     charset = part.get_content_charset() or "utf-8"
     try:
-        return data.decode(charset, errors="replace")
+        text = data.decode(charset, errors="replace")
     except (LookupError, ValueError):
         # Unknown, misspelled or non-text charsets ("x-unknown", "base64"):
         # a best-effort reading beats dropping the reply.
-        return data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="replace")
+    # No one types a NUL, and the answer is stored as text (PostgreSQL's cannot hold one).
+    return text.replace("\x00", "")
 
 
 def _unflowed(text: str, *, delete_space: bool) -> str:
