@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from signoff import HumanContactSpec, HumanLayer
 
@@ -109,6 +110,8 @@ def test_a_sender_over_the_hourly_limit_is_told_to_try_later_others_are_not(
     limited = [line for line in limited_service.log_path.read_text().splitlines() if "rate limit" in line]
     assert limited and address.lower() in limited[0]
     assert not any("reply+" in line for line in limited)
+    metrics = requests.get(f"{limited_service.base_url}/metrics", timeout=10).text
+    assert 'signoff_rate_limited_total{limit="inbound"} 1.0' in metrics
 
 
 # --- Inbound STARTTLS ---------------------------------------------------------------------------
