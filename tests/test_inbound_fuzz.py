@@ -178,10 +178,11 @@ def from_header(draw: st.DrawFn, recipient: str) -> tuple[bytes | None, bool]:
 
 @st.composite
 def hostile_case(draw: st.DrawFn, target: Target) -> Case:
-    where = draw(st.sampled_from(["real"] * 4 + ["bogus", "thread", "unknown-local", "elsewhere"]))
+    where = draw(st.sampled_from(["real"] * 4 + ["both", "bogus", "thread", "unknown-local", "elsewhere"]))
     bogus = f"reply+{draw(st.text('0123456789abcdefXYZ', min_size=1, max_size=40))}@{REPLY_DOMAIN}"
     recipients = {
         "real": [target.reply_to],
+        "both": [bogus, target.reply_to],
         "bogus": [bogus],
         "thread": [bogus],
         "elsewhere": ["someone@elsewhere.example.net"],
@@ -212,8 +213,10 @@ def hostile_case(draw: st.DrawFn, target: Target) -> Case:
         body = draw(mime_part())
     raw = CRLF.join(headers) + CRLF + body
     too_long = "x" * 60 + "@" + "y" * 300 + ".com"
-    envelope_from = draw(st.sampled_from([target.recipient] * 6 + ["", unique_address("bounce"), too_long]))
-    return Case(envelope_from, recipients, raw, may_answer=where in ("real", "thread") and names_recipient)
+    others = ["", unique_address("bounce"), too_long, "ünï@exämple.com"]
+    envelope_from = draw(st.sampled_from([target.recipient] * 6 + others))
+    may_answer = where in ("real", "both", "thread") and names_recipient
+    return Case(envelope_from, recipients, raw, may_answer)
 
 
 # --- Sending and checking ----------------------------------------------------------------------
@@ -223,7 +226,8 @@ def send_case(service: RunningService, case: Case) -> tuple[int, bytes]:
     """The first refusal in the SMTP dialogue, or DATA's answer."""
     with smtplib.SMTP("127.0.0.1", service.smtp_port, timeout=30) as client:
         client.ehlo("fuzz.example.org")
-        code, text = client.mail(case.envelope_from)
+        utf8 = [] if case.envelope_from.isascii() else ["SMTPUTF8"]
+        code, text = client.mail(case.envelope_from, utf8)
         if code >= 300:
             return code, text
         for recipient in case.recipients:
@@ -267,7 +271,7 @@ def fuzz_service(private_database_url: str, mail_sink: MailSink, tmp_path: Path)
 
 
 def test_hostile_mail_always_ends_refused_or_recorded(
-    fuzz_service: RunningService, mail_sink: MailSink
+    fuzz_service: RunningService, mail_sink: MailSink, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key = fuzz_service.create_key("fuzz")
     known_reasons = rejection_reasons()
@@ -310,7 +314,8 @@ def test_hostile_mail_always_ends_refused_or_recorded(
         one_case()
     finally:
         engine.dispose()
-        print(f"\ninbound fuzz: {tally.total} cases, {dict(sorted(tally.outcomes.items()))}")
+        with capsys.disabled():
+            print(f"\ninbound fuzz: {tally.total} cases, {dict(sorted(tally.outcomes.items()))}")
     log = fuzz_service.log_path.read_text(errors="replace")
     assert "processing failed" not in log and "Traceback" not in log, log[-4000:]
     assert tally.total >= CASES_PER_STORE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +53,18 @@ def tls_relay(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TlsRel
     controller.stop()
 
 
-def relaying_service(database_url: str, relay: TlsRelay, workdir: Path, **settings: str) -> RunningService:
+@contextmanager
+def relaying_service(
+    database_url: str, relay: TlsRelay, workdir: Path, **settings: str
+) -> Iterator[RunningService]:
+    """`signoff serve` sending through `relay`, with `settings` (env) on top, while in the block."""
     service = RunningService.configure(database_url, relay.sink, workdir)
     service.env.update(SIGNOFF_OUTBOUND_URL=relay.url, SIGNOFF_OUTBOUND_TIMEOUT_SECONDS="5", **settings)
-    return service
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 def ask(service: RunningService, address: str) -> None:
@@ -63,41 +72,37 @@ def ask(service: RunningService, address: str) -> None:
     layer.create_human_contact(HumanContactSpec(msg="Which vendor?"))
 
 
+def failed_attempt(service: RunningService) -> OutboxMessage:
+    """The outbox row of the first send that failed, once one has."""
+    [failed] = wait_until(
+        lambda: [row for row in service.rows(OutboxMessage) if row.last_error], what="a failed attempt"
+    )
+    return failed
+
+
 def test_mail_goes_out_when_the_relay_certificate_is_signed_by_the_configured_ca(
     private_database_url: str, tls_relay: TlsRelay, tmp_path: Path
 ) -> None:
-    service = relaying_service(
-        private_database_url, tls_relay, tmp_path, SIGNOFF_OUTBOUND_CA_FILE=str(tls_relay.certificate.ca_file)
-    )
-    service.start()
-    try:
+    trusting = {"SIGNOFF_OUTBOUND_CA_FILE": str(tls_relay.certificate.ca_file)}
+    with relaying_service(private_database_url, tls_relay, tmp_path, **trusting) as service:
         address = unique_address("trusted")
         ask(service, address)
         assert "Which vendor?" in str(tls_relay.sink.wait_for_mail_to(address).get_body())
-    finally:
-        service.stop()
 
 
 def test_an_untrusted_relay_certificate_fails_the_send_and_loses_nothing(
     private_database_url: str, tls_relay: TlsRelay, tmp_path: Path
 ) -> None:
-    service = relaying_service(private_database_url, tls_relay, tmp_path)
-    service.start()
     address = unique_address("untrusted")
-    try:
+    with relaying_service(private_database_url, tls_relay, tmp_path) as service:
         ask(service, address)
-        [failed] = wait_until(
-            lambda: [row for row in service.rows(OutboxMessage) if row.last_error], what="a failed attempt"
-        )
-    finally:
-        service.stop()
+        failed = failed_attempt(service)
     assert failed.status == "pending" and failed.attempts >= 1
     assert "certificate" in failed.last_error.lower()
     assert tls_relay.sink.messages_to(address) == []
     # Once the operator trusts the relay's CA, the same message goes out: nothing was lost.
-    service.env["SIGNOFF_OUTBOUND_CA_FILE"] = str(tls_relay.certificate.ca_file)
-    service.start()
-    try:
+    trusting = {"SIGNOFF_OUTBOUND_CA_FILE": str(tls_relay.certificate.ca_file)}
+    with relaying_service(private_database_url, tls_relay, tmp_path, **trusting) as service:
         tls_relay.sink.wait_for_mail_to(address)
         wait_until(
             lambda: [
@@ -105,21 +110,16 @@ def test_an_untrusted_relay_certificate_fails_the_send_and_loses_nothing(
             ],
             what="the failed message to be recorded as sent",
         )
-    finally:
-        service.stop()
 
 
 def test_with_verification_off_an_untrusted_relay_still_gets_the_mail(
     private_database_url: str, tls_relay: TlsRelay, tmp_path: Path
 ) -> None:
-    service = relaying_service(private_database_url, tls_relay, tmp_path, SIGNOFF_OUTBOUND_TLS_VERIFY="false")
-    service.start()
-    try:
+    unverified = {"SIGNOFF_OUTBOUND_TLS_VERIFY": "false"}
+    with relaying_service(private_database_url, tls_relay, tmp_path, **unverified) as service:
         address = unique_address("unverified")
         ask(service, address)
         tls_relay.sink.wait_for_mail_to(address)
-    finally:
-        service.stop()
 
 
 def test_a_certificate_for_another_host_name_is_refused_even_from_a_trusted_ca(
@@ -127,22 +127,14 @@ def test_a_certificate_for_another_host_name_is_refused_even_from_a_trusted_ca(
 ) -> None:
     certificate = make_server_certificate(tmp_path / "other-ca", names=("relay.example.net",))
     relay, controller = start_tls_relay("smtps", certificate)
-    service = relaying_service(
-        f"sqlite:///{tmp_path / 'host.db'}",
-        relay,
-        tmp_path,
-        SIGNOFF_OUTBOUND_CA_FILE=str(certificate.ca_file),
-    )
-    service.start()
+    trusting = {"SIGNOFF_OUTBOUND_CA_FILE": str(certificate.ca_file)}
     try:
-        ask(service, unique_address("misnamed"))
-        [failed] = wait_until(
-            lambda: [row for row in service.rows(OutboxMessage) if row.last_error], what="a failed attempt"
-        )
-        assert failed.status == "pending" and "not valid for '127.0.0.1'" in failed.last_error
+        with relaying_service(f"sqlite:///{tmp_path / 'host.db'}", relay, tmp_path, **trusting) as service:
+            ask(service, unique_address("misnamed"))
+            failed = failed_attempt(service)
     finally:
-        service.stop()
         controller.stop()
+    assert failed.status == "pending" and "not valid for '127.0.0.1'" in failed.last_error
 
 
 def test_an_unreadable_outbound_ca_file_stops_the_start_naming_it(

@@ -8,13 +8,22 @@ with quoted blocks marked `> ` so the reply rules can see them.
 from __future__ import annotations
 
 import re
+from email.errors import MessageError
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 
 
 def message_text(message: EmailMessage) -> str:
-    """Return the body text of ``message``: its text/plain part, else its HTML as text."""
-    body = message.get_body(preferencelist=("plain", "html"))
+    """Return the body text of ``message``: its text/plain part, else its HTML as text.
+
+    Raises MessageError when the stdlib cannot find its way through the parts.
+    """
+    try:
+        body = message.get_body(preferencelist=("plain", "html"))
+    except AttributeError as exc:
+        # CPython's get_body treats a nested multipart/related whose boundary is missing (so
+        # its payload is one string) as if it held parts, and fails on the first character.
+        raise MessageError(f"cannot find the body among the parts: {exc}") from exc
     if body is None:
         return ""
     text = _decoded_payload(body)
