@@ -43,7 +43,9 @@ class ReplyHandler:
         sender = sender_identity(address)
         if self._runtime.rate_limits.inbound.hit(sender) is not None:
             limit = self._runtime.rate_limits.inbound.limit
-            log.warning("inbound rate limit: %s is over %s messages an hour; answered 450", sender, limit)
+            # An address on our own domain could be a reply+<token> address: never logged.
+            shown = f"a sender @{self._domain}" if sender.endswith(f"@{self._domain}") else sender
+            log.warning("inbound rate limit: %s is over %s messages an hour; answered 450", shown, limit)
             return "450 4.7.1 Too many messages from this sender, try again later"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
