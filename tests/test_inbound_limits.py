@@ -105,13 +105,17 @@ def test_a_sender_over_the_hourly_limit_is_told_to_try_later_others_are_not(
     # Someone else is not held up by it.
     other = unique_address("patient")
     assert dialogue(limited_service, other, f"reply+0123abcd@{REPLY_DOMAIN}")[-1][0] == 250
+    # A sender on the reply domain is limited too, and its address (a reply+<token>?) never logged.
+    for _ in range(LIMIT):
+        dialogue(limited_service, reply_to, f"reply+0123abcd@{REPLY_DOMAIN}")
+    assert dialogue(limited_service, reply_to, f"reply+0123abcd@{REPLY_DOMAIN}")[-1][0] == 450
     # Only the three taken were stored; the log says why the fourth was not, naming no reply address.
     assert len(limited_service.processed_inbound_to(reply_to, count=LIMIT)) == LIMIT
     limited = [line for line in limited_service.log_path.read_text().splitlines() if "rate limit" in line]
-    assert limited and address.lower() in limited[0]
+    assert len(limited) == 2 and address.lower() in limited[0]
     assert not any("reply+" in line for line in limited)
     metrics = requests.get(f"{limited_service.base_url}/metrics", timeout=10).text
-    assert 'signoff_rate_limited_total{limit="inbound"} 1.0' in metrics
+    assert 'signoff_rate_limited_total{limit="inbound"} 2.0' in metrics
 
 
 # --- Inbound STARTTLS ---------------------------------------------------------------------------
