@@ -230,4 +230,9 @@ def _parse(key: str, value: Any, parse: Callable[[Any], Any]) -> Any:
     try:
         return parse(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {key!r} (env {ENV_PREFIX}{key.upper()}): {exc}; got {value!r}") from exc
+        raise setting_error(key, f"{exc}; got {value!r}") from exc
+
+
+def setting_error(key: str, problem: str) -> ConfigError:
+    """A ConfigError naming the setting and its env var, for values that fail when used (files)."""
+    return ConfigError(f"setting {key!r} (env {ENV_PREFIX}{key.upper()}): {problem}")

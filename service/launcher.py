@@ -17,9 +17,10 @@ def main() -> None:
             f"signoff: the service is not installed (missing module {exc.name!r}). "
             "Install it with: pip install 'signoff[server]'"
         )
+    from .config import ConfigError
     from .store.schema import SchemaNotCurrent
 
     try:
         cli_main()
-    except SchemaNotCurrent as exc:
+    except (ConfigError, SchemaNotCurrent) as exc:
         sys.exit(f"signoff: {exc}")

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .context import Runtime
 from .mail_in.errors import Rejected
+from .ratelimit import RateLimits
 from .store import inbound, outbox, stats
 from .store.db import Database
 from .waiting import DecisionHub
@@ -62,6 +63,7 @@ bp = Blueprint("metrics", __name__)
 def init_app(app: Flask, runtime: Runtime) -> None:
     """Serve /metrics from `app`, from a registry of its own."""
     app.extensions[EXTENSION_KEY] = metrics_registry(runtime.database, runtime.hub)
+    app.extensions[EXTENSION_KEY].register(RateLimitCollector(runtime.rate_limits))
     app.register_blueprint(bp)
 
 
@@ -83,6 +85,25 @@ def metrics_registry(database: Database, hub: DecisionHub) -> CollectorRegistry:
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     return registry
+
+
+class RateLimitCollector:
+    """What this process's rate limits refused (each process counts its own, as it limits)."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self._limits = limits
+
+    def collect(self) -> Iterator[Metric]:
+        refused = CounterMetricFamily(
+            "signoff_rate_limited", "Requests and inbound emails refused by a rate limit.", labels=["limit"]
+        )
+        for name, limiter in (
+            ("api", self._limits.api),
+            ("pages", self._limits.pages),
+            ("inbound", self._limits.inbound),
+        ):
+            refused.add_metric([name], limiter.refused)
+        yield refused
 
 
 @dataclass(frozen=True)

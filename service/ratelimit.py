@@ -34,6 +34,8 @@ class RateLimiter:
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
+        # Hits refused since the process started, for the metrics.
+        self.refused = 0
 
     @property
     def enabled(self) -> bool:
@@ -56,6 +58,7 @@ class RateLimiter:
             if bucket.tokens >= 1:
                 bucket.tokens -= 1
                 return None
+            self.refused += 1
             return max(1, math.ceil((1 - bucket.tokens) / rate))
 
     def _prune(self, now: float, rate: float) -> None:

@@ -93,9 +93,10 @@ class MailSink:
         return messages[count - 1]  # type: ignore[index]
 
 
-def start_mail_sink() -> tuple[MailSink, Controller]:
+def start_mail_sink(**controller_options: object) -> tuple[MailSink, Controller]:
+    """A MailSink on a free port; `controller_options` go to aiosmtpd (e.g. TLS contexts)."""
     sink = MailSink()
-    controller = Controller(_SinkHandler(sink), hostname="127.0.0.1", port=free_port())
+    controller = Controller(_SinkHandler(sink), hostname="127.0.0.1", port=free_port(), **controller_options)
     controller.start()
     sink.port = controller.port
     return sink, controller

@@ -20,6 +20,10 @@ class Unparseable(Rejected):
     reason = "unparseable"
 
 
+class TooManyHeaders(Rejected):
+    reason = "too_many_headers"
+
+
 class Bounce(Rejected):
     reason = "bounce"
 

@@ -8,13 +8,22 @@ with quoted blocks marked `> ` so the reply rules can see them.
 from __future__ import annotations
 
 import re
+from email.errors import MessageError
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 
 
 def message_text(message: EmailMessage) -> str:
-    """Return the body text of ``message``: its text/plain part, else its HTML as text."""
-    body = message.get_body(preferencelist=("plain", "html"))
+    """Return the body text of ``message``: its text/plain part, else its HTML as text.
+
+    Raises MessageError when the stdlib cannot find its way through the parts.
+    """
+    try:
+        body = message.get_body(preferencelist=("plain", "html"))
+    except AttributeError as exc:
+        # CPython's get_body treats a nested multipart/related whose boundary is missing (so
+        # its payload is one string) as if it held parts, and fails on the first character.
+        raise MessageError(f"cannot find the body among the parts: {exc}") from exc
     if body is None:
         return ""
     text = _decoded_payload(body)
@@ -31,11 +40,13 @@ def _decoded_payload(part: Message) -> str:
         return ""
     charset = part.get_content_charset() or "utf-8"
     try:
-        return data.decode(charset, errors="replace")
+        text = data.decode(charset, errors="replace")
     except (LookupError, ValueError):
         # Unknown, misspelled or non-text charsets ("x-unknown", "base64"):
         # a best-effort reading beats dropping the reply.
-        return data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="replace")
+    # No one types a NUL, and the answer is stored as text (PostgreSQL's cannot hold one).
+    return text.replace("\x00", "")
 
 
 def _unflowed(text: str, *, delete_space: bool) -> str:

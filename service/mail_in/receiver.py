@@ -11,12 +11,15 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.errors import MessageError
 from email.message import EmailMessage
+from functools import partial
 
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..context import Runtime
 from ..decisions import decide
 from ..store import inbound, outbox
@@ -33,15 +36,38 @@ from .steps import (
     find_request,
     reject_auto_replies,
     reject_bounces,
+    reject_too_many_headers,
 )
 
 log = logging.getLogger(__name__)
 
 DECIDED_VIA_EMAIL = "email"
-PARSE_ERRORS = (MessageError, ValueError, LookupError, TypeError, UnicodeError)
+# RecursionError: the stdlib parser recurses once per nested multipart, so a message nested
+# about a thousand deep cannot be read at all.
+PARSE_ERRORS = (MessageError, ValueError, LookupError, TypeError, UnicodeError, RecursionError)
 
-# The whole policy, in order: checks on the message alone come before any lookup.
-ARRIVAL_CHECKS = (reject_bounces, reject_auto_replies)
+# Every header the checks, the reading of the answer and the confirmation look at.
+READ_HEADERS = (
+    "From",
+    "Subject",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Auto-Submitted",
+    "Precedence",
+    "Authentication-Results",
+)
+
+ArrivalCheck = Callable[[Arrival], None]
+
+
+def arrival_checks(settings: Settings) -> tuple[ArrivalCheck, ...]:
+    """The whole policy, in order: checks on the message alone come before any lookup."""
+    return (
+        partial(reject_too_many_headers, limit=settings.max_message_headers),
+        reject_bounces,
+        reject_auto_replies,
+    )
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,7 @@ class AcceptedReply:
 class InboundProcessor:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
+        self._arrival_checks = arrival_checks(runtime.settings)
 
     def process(self, inbound_id: int) -> None:
         with self._runtime.session() as session:
@@ -91,7 +118,7 @@ class InboundProcessor:
         message = _parse(row.raw)
         row.attachments = _attachments(message)
         arrival = Arrival(message, row.raw, row.envelope_from, row.envelope_to)
-        for check in ARRIVAL_CHECKS:
+        for check in self._arrival_checks:
             check(arrival)
         request = find_request(session, arrival, self._runtime.settings.reply_domain)
         check_still_open(request)
@@ -126,6 +153,13 @@ def _parse(raw: bytes) -> EmailMessage:
         message.get_content_type()
     except PARSE_ERRORS as exc:
         raise Unparseable(f"cannot parse the message: {exc}") from exc
+    # Header values are parsed when first read, and the stdlib parser fails on some garbage
+    # (an IndexError on "From: =?utf-8?b?!!!?="): read the ones the checks use here, once.
+    for name in READ_HEADERS:
+        try:
+            message.get_all(name)
+        except PARSE_ERRORS as exc:
+            raise Unparseable(f"cannot read the {name} header: {exc!r}") from exc
     return message  # type: ignore[return-value]
 
 

@@ -22,6 +22,7 @@ from .errors import (
     NoMatchingRequest,
     SenderNotAllowed,
     SenderNotAuthenticated,
+    TooManyHeaders,
 )
 
 REPLY_LOCAL_PART = re.compile(r"^reply\+([0-9a-z]+)$", re.IGNORECASE)
@@ -38,6 +39,13 @@ class Arrival:
     raw: bytes
     envelope_from: str
     envelope_to: list[str]
+
+
+def reject_too_many_headers(arrival: Arrival, limit: int) -> None:
+    # Counted before anything reads them: no person's reply needs hundreds of header fields.
+    count = len(arrival.message)
+    if count > limit:
+        raise TooManyHeaders(f"{count} header fields, more than max_message_headers ({limit})")
 
 
 def reject_bounces(arrival: Arrival) -> None:

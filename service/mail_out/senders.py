@@ -8,7 +8,7 @@ import ssl
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from ..config import Settings
+from ..config import Settings, setting_error
 from ..store import devmail
 from ..store.db import Database
 
@@ -30,8 +30,11 @@ class MailSender(Protocol):
 
 
 class SmtpRelay:
-    def __init__(self, url: str, timeout_seconds: float) -> None:
+    """A relay reached by smtp://, smtp+starttls:// or smtps://; TLS uses `tls_context` (verifying)."""
+
+    def __init__(self, url: str, timeout_seconds: float, tls_context: ssl.SSLContext | None = None) -> None:
         self.timeout_seconds = timeout_seconds
+        self.tls_context = tls_context or ssl.create_default_context()
         parts = urlsplit(url)
         if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
             raise ValueError(
@@ -52,6 +55,13 @@ class SmtpRelay:
             raise SendError(
                 f"relay refused recipients: {exc.recipients}", permanent=_all_permanent(codes)
             ) from exc
+        except ssl.SSLCertVerificationError as exc:
+            # Not permanent: the operator may fix the trust (outbound_ca_file) and the mail waits.
+            raise SendError(
+                f"relay {self.host}:{self.port}: its TLS certificate did not verify ({exc.verify_message}); "
+                "for a private CA set outbound_ca_file",
+                permanent=False,
+            ) from exc
         except smtplib.SMTPResponseException as exc:
             raise SendError(
                 f"relay answered {exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
@@ -62,12 +72,12 @@ class SmtpRelay:
     def _connect(self) -> smtplib.SMTP:
         if self.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout_seconds, context=ssl.create_default_context()
+                self.host, self.port, timeout=self.timeout_seconds, context=self.tls_context
             )
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds)
             if self.scheme == "smtp+starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=self.tls_context)
         if self.username:
             client.login(self.username, self.password or "")
         return client
@@ -92,4 +102,20 @@ class DevMailbox:
 def sender_for(settings: Settings, database: Database) -> MailSender:
     if settings.uses_dev_mailbox:
         return DevMailbox(database)
-    return SmtpRelay(settings.outbound_url, settings.outbound_timeout_seconds)
+    return SmtpRelay(settings.outbound_url, settings.outbound_timeout_seconds, relay_tls_context(settings))
+
+
+def relay_tls_context(settings: Settings) -> ssl.SSLContext:
+    """Checks the relay's certificate and host name, against outbound_ca_file or the system's CAs."""
+    if not settings.outbound_tls_verify:
+        unverified = ssl.create_default_context()
+        unverified.check_hostname = False
+        unverified.verify_mode = ssl.CERT_NONE
+        log.warning("outbound: outbound_tls_verify is off; the relay's certificate is not checked")
+        return unverified
+    try:
+        return ssl.create_default_context(cafile=settings.outbound_ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise setting_error(
+            "outbound_ca_file", f"cannot load {settings.outbound_ca_file} as PEM certificates ({exc})"
+        ) from exc

@@ -41,9 +41,17 @@ def record_outcome(
 ) -> None:
     row.status = status
     row.reason = reason
-    row.detail = detail
+    row.detail = storable_text(detail) if detail is not None else None
     row.request_id = request_id
     row.processed_at = utcnow()
+
+
+def storable_text(text: str) -> str:
+    """`text` without NUL characters, which PostgreSQL's text columns cannot hold.
+
+    Rejection details quote the message (a header value, a parameter), and mail may carry NULs.
+    """
+    return text.replace("\x00", "\ufffd")
 
 
 def attachments_for_request(session: Session, request_id: int) -> list[dict]:
