@@ -11,14 +11,15 @@ from sqlalchemy import Text, and_, case, cast, func, not_, select
 from sqlalchemy.orm import Session
 
 from .models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest, InboundMessage, Project, RequestEvent
-
-PENDING = "pending"
-APPROVED = "approved"
-REJECTED = "rejected"
-ANSWERED = "answered"
-TIMED_OUT = "timed_out"
-WITHDRAWN = "withdrawn"
-STATES = (PENDING, APPROVED, REJECTED, ANSWERED, TIMED_OUT, WITHDRAWN)
+from .stats import (
+    ANSWERED,
+    APPROVED,
+    PENDING,
+    REJECTED,
+    TIMED_OUT,
+    WITHDRAWN,
+    request_state,
+)
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,8 @@ class ListedRequest:
 
 
 def state_of(request: HumanRequest) -> str:
-    """One word for where a request stands, the same words the list filters on."""
-    if not request.is_decided:
-        return PENDING
-    if request.withdrawn:
-        return WITHDRAWN
-    if request.timed_out:
-        return TIMED_OUT
-    if request.kind != FUNCTION_CALL:
-        return ANSWERED
-    return APPROVED if request.approved else REJECTED
+    """One word for where a request stands, the same words the list filters on and metrics count."""
+    return request_state(not request.is_decided, request.timed_out, request.withdrawn, request.approved)
 
 
 def list_requests(

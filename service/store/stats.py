@@ -39,11 +39,12 @@ def requests_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(*columns, func.count()).group_by(*columns))
     counts = dict.fromkeys(REQUEST_STATES, 0)
     for is_undecided, timed_out, withdrawn, approved, count in rows:
-        counts[_state(bool(is_undecided), bool(timed_out), bool(withdrawn), approved)] += count
+        counts[request_state(bool(is_undecided), bool(timed_out), bool(withdrawn), approved)] += count
     return counts
 
 
-def _state(undecided: bool, timed_out: bool, withdrawn: bool, approved: bool | None) -> str:
+def request_state(undecided: bool, timed_out: bool, withdrawn: bool, approved: bool | None) -> str:
+    """One of REQUEST_STATES; a question has no `approved`, so a decided one is answered."""
     if undecided:
         return PENDING
     if timed_out:
