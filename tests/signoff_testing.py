@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
@@ -39,6 +40,9 @@ ADMIN_PASSWORD = "test-admin-password-not-for-production"
 LINK_PATTERN = re.compile(r"https?://[^\s<>\"']+/d/[A-Za-z0-9_.\-]+")
 WAIT_SECONDS = 30
 RowT = TypeVar("RowT")
+# For tests of what does not depend on the store (protocols, limits counted in memory, cookies):
+# the SQLite run alone, which keeps the suite short.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ import requests
 
 from signoff_service.store.models import HumanRequest
 
-from signoff_testing import MailSink, RunningService, unique_address
+from signoff_testing import SQLITE_ONLY, MailSink, RunningService, unique_address
 
 MAX_REQUEST_BYTES = 20_000
 MAX_ARGUMENT_BYTES = 2_000
@@ -233,6 +233,7 @@ def test_an_escalation_past_max_recipients_is_refused_and_mails_nobody(
     assert state.json()["status"]["approved"] is None
 
 
+@SQLITE_ONLY
 def test_each_api_key_is_rate_limited_with_retry_after_and_then_recovers(
     start_limited: StartService, mail_sink: MailSink
 ) -> None:

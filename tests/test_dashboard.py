@@ -15,6 +15,7 @@ from signoff_service.dashboard.live import MAX_STREAMS
 
 from signoff_testing import (
     ADMIN_PASSWORD,
+    SQLITE_ONLY,
     WAIT_SECONDS,
     MailSink,
     Operator,
@@ -49,6 +50,7 @@ def _status(service: RunningService, key: str, call_id: str) -> dict:
     return response.json()["status"]
 
 
+@SQLITE_ONLY
 def test_the_dashboard_asks_for_a_login_first(service: RunningService) -> None:
     operator = Operator(service)
     response = operator.get("/")
@@ -86,6 +88,7 @@ def test_a_project_key_shows_its_own_project_only(service: RunningService) -> No
     assert mine not in service.log_path.read_text()
 
 
+@SQLITE_ONLY
 def test_a_wrong_password_is_refused(service: RunningService) -> None:
     operator = Operator(service)
     response = operator.login("not-the-password")
@@ -96,6 +99,7 @@ def test_a_wrong_password_is_refused(service: RunningService) -> None:
     assert "not-the-password" not in service.log_path.read_text()
 
 
+@SQLITE_ONLY
 def test_repeated_wrong_passwords_are_throttled(
     private_database_url: str, mail_sink: MailSink, tmp_path: Path
 ) -> None:
@@ -115,6 +119,7 @@ def test_repeated_wrong_passwords_are_throttled(
         own.stop()
 
 
+@SQLITE_ONLY
 def test_the_session_cookie_is_httponly_and_strict(service: RunningService) -> None:
     operator = Operator(service)
     response = operator.login(ADMIN_PASSWORD)
@@ -127,6 +132,7 @@ def test_the_session_cookie_is_httponly_and_strict(service: RunningService) -> N
     assert "Secure" not in cookie  # plain http on loopback
 
 
+@SQLITE_ONLY
 def test_the_cookie_is_secure_when_the_service_is_served_over_https(
     private_database_url: str, mail_sink: MailSink, tmp_path: Path
 ) -> None:
@@ -355,6 +361,7 @@ def test_a_request_nobody_withdrew_says_so_as_null(service: RunningService, proj
     assert _status(service, project_key, call_id)["withdrawn"] is None
 
 
+@SQLITE_ONLY
 def test_past_the_stream_limit_pages_poll_and_the_service_answers(
     private_database_url: str, mail_sink: MailSink, tmp_path: Path
 ) -> None:
@@ -378,6 +385,7 @@ def test_past_the_stream_limit_pages_poll_and_the_service_answers(
         own.stop()
 
 
+@SQLITE_ONLY
 def test_logout_ends_the_session(service: RunningService) -> None:
     operator = _admin(service)
     assert operator.get("/").status_code == 200

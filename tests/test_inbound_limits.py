@@ -15,6 +15,7 @@ from signoff import HumanContactSpec, HumanLayer
 
 from signoff_testing import (
     REPLY_DOMAIN,
+    SQLITE_ONLY,
     WAIT_SECONDS,
     MailSink,
     RunningService,
@@ -43,6 +44,7 @@ def ask(service: RunningService, key: str, mail_sink: MailSink, address: str) ->
     return Question(layer, contact.call_id, str(mail_sink.wait_for_mail_to(address)["Reply-To"]))
 
 
+@SQLITE_ONLY
 def test_a_reply_with_too_many_header_fields_is_kept_and_rejected(
     service: RunningService, mail_sink: MailSink, project_key: str
 ) -> None:
@@ -89,6 +91,7 @@ def dialogue(service: RunningService, mail_from: str, to: str) -> list[tuple[int
     return answers
 
 
+@SQLITE_ONLY
 def test_a_sender_over_the_hourly_limit_is_told_to_try_later_others_are_not(
     limited_service: RunningService, mail_sink: MailSink
 ) -> None:
@@ -151,6 +154,7 @@ def test_with_a_certificate_the_smtp_server_offers_starttls_and_takes_replies_ov
     assert question.answer() == "Vendor B."
 
 
+@SQLITE_ONLY
 def test_without_a_certificate_starttls_is_not_offered(service: RunningService) -> None:
     with smtplib.SMTP("127.0.0.1", service.smtp_port, timeout=10) as client:
         client.ehlo()

@@ -14,6 +14,7 @@ from signoff import HumanContactSpec
 from signoff_service.store.models import OutboxMessage
 
 from signoff_testing import (
+    SQLITE_ONLY,
     MailSink,
     RunningService,
     agent_layer,
@@ -80,6 +81,7 @@ def failed_attempt(service: RunningService) -> OutboxMessage:
     return failed
 
 
+@SQLITE_ONLY
 def test_mail_goes_out_when_the_relay_certificate_is_signed_by_the_configured_ca(
     private_database_url: str, tls_relay: TlsRelay, tmp_path: Path
 ) -> None:
@@ -90,6 +92,7 @@ def test_mail_goes_out_when_the_relay_certificate_is_signed_by_the_configured_ca
         assert "Which vendor?" in str(tls_relay.sink.wait_for_mail_to(address).get_body())
 
 
+@SQLITE_ONLY
 def test_an_untrusted_relay_certificate_fails_the_send_and_loses_nothing(
     private_database_url: str, tls_relay: TlsRelay, tmp_path: Path
 ) -> None:
@@ -112,6 +115,7 @@ def test_an_untrusted_relay_certificate_fails_the_send_and_loses_nothing(
         )
 
 
+@SQLITE_ONLY
 def test_with_verification_off_an_untrusted_relay_still_gets_the_mail(
     private_database_url: str, tls_relay: TlsRelay, tmp_path: Path
 ) -> None:

@@ -46,10 +46,15 @@ def test_a_decision_is_posted_signed_and_a_failing_endpoint_gets_it_again(
     assert event["actor"] == approver and event["channel"] == "link"
     assert endpoint.bad_signatures == 0 and endpoint.calls == 2
 
-    deliveries = requests.get(
-        f"{service.api_url}/webhooks/{hook['id']}/deliveries", headers=bearer(project_key), timeout=10
-    ).json()
-    assert [(d["event"], d["status"], d["attempts"]) for d in deliveries] == [("decided", "sent", 2)]
+    def settled() -> list[dict]:
+        # The worker records the delivery once the receiver's answer is back, a moment after it.
+        found = requests.get(
+            f"{service.api_url}/webhooks/{hook['id']}/deliveries", headers=bearer(project_key), timeout=10
+        ).json()
+        return found if found and found[0]["status"] != "pending" else []
+
+    deliveries = wait_until(settled, what="the delivery to be recorded")
+    assert [(d["event"], d["status"], d["attempts"]) for d in deliveries] == [("decided", "sent", 2)]  # type: ignore[union-attr]
     assert deliveries[0]["last_error"] is None  # cleared once delivered
 
 
