@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,6 +37,24 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+CASES_TRIED = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report_cases(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Note how many cases a fuzzer tried; the lines are printed in the run's summary, even with -q."""
+    lines = request.config.stash.setdefault(CASES_TRIED, [])
+    return lambda line: lines.append(f"{request.node.name}: {line}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    lines = config.stash.get(CASES_TRIED, [])
+    if lines:
+        terminalreporter.section("cases tried by the fuzzers")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)

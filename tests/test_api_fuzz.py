@@ -205,7 +205,12 @@ def fuzz_key(service: RunningService, project_key: str) -> str:
     return project_key
 
 
-def fuzz(what: str, requests_: st.SearchStrategy, answer: Callable[[Any], requests.Response]) -> None:
+def fuzz(
+    what: str,
+    requests_: st.SearchStrategy,
+    answer: Callable[[Any], requests.Response],
+    report_cases: Callable[[str], None],
+) -> None:
     """Send what `requests_` draws through `answer`; every answer must be clear. Prints the count."""
     ran = 0
 
@@ -217,31 +222,40 @@ def fuzz(what: str, requests_: st.SearchStrategy, answer: Callable[[Any], reques
         assert_clear_answer(answer(drawn))
 
     case()
-    print(f"{what}: {ran} cases")
+    report_cases(f"{what}: {ran} cases")
 
 
-def test_hostile_bytes_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
+def test_hostile_bytes_get_a_clear_answer(
+    service: RunningService, fuzz_key: str, report_cases: Callable[[str], None]
+) -> None:
     fuzz(
         "hostile bytes",
         st.tuples(st.sampled_from(BODY_PATHS), raw_bodies()),
         lambda drawn: send(service, fuzz_key, *drawn, "application/json"),
+        report_cases,
     )
 
 
-def test_wrong_types_and_unknown_fields_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
+def test_wrong_types_and_unknown_fields_get_a_clear_answer(
+    service: RunningService, fuzz_key: str, report_cases: Callable[[str], None]
+) -> None:
     fuzz(
         "wrong types and unknown fields",
         st.tuples(st.sampled_from(BODY_PATHS), wrong_shapes().map(lambda body: json.dumps(body).encode())),
         lambda drawn: send(service, fuzz_key, *drawn, "application/json"),
+        report_cases,
     )
 
 
-def test_any_text_and_any_content_type_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
+def test_any_text_and_any_content_type_get_a_clear_answer(
+    service: RunningService, fuzz_key: str, report_cases: Callable[[str], None]
+) -> None:
     texts = st.text(max_size=200) | json_values.map(json.dumps)
     fuzz(
         "any text, any content type",
         st.tuples(st.sampled_from(BODY_PATHS), texts.map(lambda text: text.encode()), CONTENT_TYPES),
         lambda drawn: send(service, fuzz_key, *drawn),
+        report_cases,
     )
 
 
@@ -257,11 +271,14 @@ def odd_id_requests(draw: st.DrawFn) -> tuple[str, str]:
     return method, template.format(id=path_id)
 
 
-def test_path_ids_of_any_characters_get_a_clear_answer(service: RunningService, fuzz_key: str) -> None:
+def test_path_ids_of_any_characters_get_a_clear_answer(
+    service: RunningService, fuzz_key: str, report_cases: Callable[[str], None]
+) -> None:
     fuzz(
         "odd path ids",
         odd_id_requests(),
         lambda drawn: requests.request(
             drawn[0], f"{service.api_url}/{drawn[1]}", json={}, headers=bearer(fuzz_key), timeout=30
         ),
+        report_cases,
     )

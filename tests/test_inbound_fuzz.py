@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import smtplib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,7 +271,7 @@ def fuzz_service(private_database_url: str, mail_sink: MailSink, tmp_path: Path)
 
 
 def test_hostile_mail_always_ends_refused_or_recorded(
-    fuzz_service: RunningService, mail_sink: MailSink, capsys: pytest.CaptureFixture[str]
+    fuzz_service: RunningService, mail_sink: MailSink, report_cases: Callable[[str], None]
 ) -> None:
     key = fuzz_service.create_key("fuzz")
     known_reasons = rejection_reasons()
@@ -314,8 +314,7 @@ def test_hostile_mail_always_ends_refused_or_recorded(
         one_case()
     finally:
         engine.dispose()
-        with capsys.disabled():
-            print(f"\ninbound fuzz: {tally.total} cases, {dict(sorted(tally.outcomes.items()))}")
+        report_cases(f"inbound fuzz: {tally.total} cases, {dict(sorted(tally.outcomes.items()))}")
     log = fuzz_service.log_path.read_text(errors="replace")
     assert "processing failed" not in log and "Traceback" not in log, log[-4000:]
     assert tally.total >= CASES_PER_STORE

@@ -13,6 +13,7 @@ from ..errors import NotFound
 from ..mail_out.presenting import arguments_for_page
 from ..store import events, listing, outbox, votes
 from ..store.models import FUNCTION_CALL
+from ..store.stats import REQUEST_STATES
 from . import auth
 from .blueprint import bp
 
@@ -66,7 +67,7 @@ def index() -> str:
         **page,
         problems=query.problems,
         projects=projects,
-        states=listing.STATES,
+        states=REQUEST_STATES,
     )
 
 
@@ -98,7 +99,7 @@ def find_in_scope(request_id: int) -> listing.ListedRequest:
 def _list_query() -> ListQuery:
     args = {name: request.args.get(name, "").strip() for name in _FILTERS}
     problems: list[str] = []
-    state = args["state"] if args["state"] in listing.STATES else ""
+    state = args["state"] if args["state"] in REQUEST_STATES else ""
     if args["state"] and not state:
         problems.append(f"Unknown state {args['state']!r}; showing every state.")
     wanted = listing.RequestFilter(
