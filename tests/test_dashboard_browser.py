@@ -12,6 +12,7 @@ from signoff import FunctionCallSpec
 
 from signoff_testing import (
     ADMIN_PASSWORD,
+    SQLITE_ONLY,
     WAIT_SECONDS,
     MailSink,
     RunningService,
@@ -142,4 +143,27 @@ def test_a_wrong_password_is_refused_in_the_browser(service: RunningService, bro
     page.goto(f"{service.base_url}/dashboard/")
     assert page.locator("h1").inner_text() == "Log in"
     _screenshot(page, "dashboard-login-refused-phone")
+    page.close()
+
+
+@pytest.mark.browser
+@SQLITE_ONLY
+def test_a_form_without_its_csrf_token_is_refused_in_the_browser(
+    service: RunningService, project_key: str, browser: object
+) -> None:
+    hl = agent_layer(service, project_key, unique_address("forged"))
+    call = hl.create_function_call(FunctionCallSpec(fn="drop_replica", kwargs={"name": "eu-2"}))
+    page = browser.new_page(viewport=DESKTOP)
+    page.set_default_timeout(TIMEOUT_MS)
+    _log_in(page, service)
+    page.goto(f"{service.base_url}/dashboard/?function=drop_replica")
+    page.locator("tr", has_text="drop_replica").locator("a").first.click()
+    # What a forged form from another page would lack: the token the dashboard put in its own.
+    page.evaluate("document.querySelectorAll('input[name=csrf_token]').forEach(field => field.remove())")
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.click("button.cancel")
+    assert posted.value.status == 400
+    assert "did not come from the dashboard" in page.locator("body").inner_text()
+    status = hl.get_function_call(call.call_id).status
+    assert status is not None and status.responded_at is None and not status.withdrawn
     page.close()
