@@ -39,18 +39,28 @@ CHROMIUM_ARGS = [
 ]
 
 
-CASES_TRIED = pytest.StashKey[list[str]]()
+CASES_TRIED = "cases tried"
 
 
 @pytest.fixture
-def report_cases(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """Note how many cases a fuzzer tried; the lines are printed in the run's summary, even with -q."""
-    lines = request.config.stash.setdefault(CASES_TRIED, [])
-    return lambda line: lines.append(f"{request.node.name}: {line}")
+def report_cases(record_property: Callable[[str, object], None]) -> Callable[[str], None]:
+    """Note how many cases a fuzzer tried; the run's summary lists them, even with -q.
+
+    Kept as a property of the test's report, which is what reaches the main process from
+    the parallel workers.
+    """
+    return lambda line: record_property(CASES_TRIED, line)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    lines = config.stash.get(CASES_TRIED, [])
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = [
+        f"{report.nodeid}: {value}"
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == CASES_TRIED
+    ]
     if lines:
         terminalreporter.section("cases tried by the fuzzers")
         for line in lines:
@@ -117,6 +127,16 @@ def private_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'private.db'}"
         return
     with _scratch_postgres_database("signoff_private") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A store of one test module's own, of the same kind: for a module sharing a service of its own."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('module') / 'module.db'}"
+        return
+    with _scratch_postgres_database("signoff_module") as url:
         yield url
 
 

@@ -1,13 +1,15 @@
 """The API's limits as a client meets them: body size, argument size, recipients, requests per minute.
 
-Each test starts a service of its own with small limits, so the numbers are easy to cross, and
-checks that a refused request left nothing behind: no stored request and no email.
+The module runs a service of its own with small limits, so the numbers are easy to cross (each
+test with a project of its own), and checks that a refused request left nothing behind: no
+stored request and no email.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -21,40 +23,41 @@ MAX_ARGUMENT_BYTES = 2_000
 MAX_RECIPIENTS = 3
 REQUESTS_PER_MINUTE = 12
 
-StartService = Callable[..., RunningService]
 Limited = tuple[RunningService, str]
 
 
-@pytest.fixture
-def start_limited(
-    private_database_url: str, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[StartService]:
-    started: list[RunningService] = []
+SMALL_LIMITS = {
+    "SIGNOFF_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
+    "SIGNOFF_MAX_ARGUMENT_BYTES": str(MAX_ARGUMENT_BYTES),
+    "SIGNOFF_MAX_RECIPIENTS": str(MAX_RECIPIENTS),
+}
 
-    def start(**env: str) -> RunningService:
-        running = RunningService.configure(
-            private_database_url, mail_sink, tmp_path_factory.mktemp("limited")
-        )
-        running.env.update(
-            SIGNOFF_MAX_REQUEST_BYTES=str(MAX_REQUEST_BYTES),
-            SIGNOFF_MAX_ARGUMENT_BYTES=str(MAX_ARGUMENT_BYTES),
-            SIGNOFF_MAX_RECIPIENTS=str(MAX_RECIPIENTS),
-            **env,
-        )
-        running.start()
-        started.append(running)
-        return running
 
-    yield start
-    for running in started:
-        running.stop()
+@pytest.fixture(scope="module")
+def limited_service(
+    module_database_url: str, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    running = RunningService.configure(module_database_url, mail_sink, tmp_path_factory.mktemp("limited"))
+    running.env.update(SMALL_LIMITS)
+    running.start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture
-def limited(start_limited: StartService) -> Limited:
-    """A service with the small limits above, and a key of a new project on it."""
-    service = start_limited()
-    return service, service.create_key("limits")
+def limited(limited_service: RunningService, request: pytest.FixtureRequest) -> Limited:
+    """The service with the small limits above, and a key of a project of the test's own."""
+    return limited_service, limited_service.create_key(f"limits-{request.node.name}")
+
+
+@pytest.fixture
+def rate_limited(private_database_url: str, mail_sink: MailSink, tmp_path: Path) -> Iterator[RunningService]:
+    """A service of the test's own, allowing each key REQUESTS_PER_MINUTE."""
+    running = RunningService.configure(private_database_url, mail_sink, tmp_path)
+    running.env.update(SMALL_LIMITS, SIGNOFF_API_REQUESTS_PER_MINUTE=str(REQUESTS_PER_MINUTE))
+    running.start()
+    yield running
+    running.stop()
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -235,9 +238,9 @@ def test_an_escalation_past_max_recipients_is_refused_and_mails_nobody(
 
 @SQLITE_ONLY
 def test_each_api_key_is_rate_limited_with_retry_after_and_then_recovers(
-    start_limited: StartService, mail_sink: MailSink
+    rate_limited: RunningService, mail_sink: MailSink
 ) -> None:
-    service = start_limited(SIGNOFF_API_REQUESTS_PER_MINUTE=str(REQUESTS_PER_MINUTE))
+    service = rate_limited
     key, other_key = service.create_key("busy"), service.create_key("calm")
     for _ in range(REQUESTS_PER_MINUTE):
         assert requests.get(f"{service.api_url}/webhooks", headers=bearer(key), timeout=10).status_code == 200
