@@ -183,11 +183,10 @@ def add_webhook(settings: Settings, project: str, url: str) -> None:
         spec = WebhookSpec(url=url)
     except ValidationError as exc:
         raise click.BadParameter(exc.errors()[0]["msg"], param_hint="--url") from exc
-    if not settings.webhook_private_addresses:
-        try:
-            refuse_private_target(spec.url)
-        except PrivateTarget as exc:
-            raise click.BadParameter(str(exc), param_hint="--url") from exc
+    try:
+        refuse_private_target(spec.url, settings.webhook_private_addresses)
+    except PrivateTarget as exc:
+        raise click.BadParameter(str(exc), param_hint="--url") from exc
     with _session(settings) as session:
         webhook = webhooks.add_webhook(session, get_or_create_project(session, project).id, spec.url)
         click.echo(f"id: {webhook.id}\nurl: {webhook.url}\nsecret: {webhook.secret}")

@@ -37,11 +37,10 @@ def _page_error(status: int, title: str, detail: str) -> tuple[str, int]:
 
 
 def _signoff_error(exc: SignoffHTTPError) -> tuple[Response | str, int, dict[str, str]]:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
     if _wants_json():
-        return (*_json_error(exc.status, exc.error, exc.detail), headers)
+        return (*_json_error(exc.status, exc.error, exc.detail), exc.headers)
     title = "Too many requests" if isinstance(exc, RateLimited) else "Something is wrong with this request"
-    return (*_page_error(exc.status, title, exc.detail), headers)
+    return (*_page_error(exc.status, title, exc.detail), exc.headers)
 
 
 def _body_too_large(_exc: RequestEntityTooLarge) -> tuple[Response | str, int, dict[str, str]]:

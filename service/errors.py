@@ -15,6 +15,11 @@ class SignoffHTTPError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the response carries beside the body, whatever its format."""
+        return {}
+
 
 class InvalidJSON(SignoffHTTPError):
     status = 400
@@ -60,3 +65,7 @@ class RateLimited(SignoffHTTPError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -22,26 +22,34 @@ EMBEDDED_SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicor
 SMTP_LIBRARY_LOGGER = "mail.log"
 REDACTED = "[redacted]"
 # What a secret looks like wherever it turns up: a per-request reply address, the token in an
-# emailed link, an API key, an Authorization header.
+# emailed link, an API key, an Authorization header. "{marker}" stands where the secret was.
 SECRET_SHAPES = (
-    (re.compile(r"reply\+[^@\s'\"<>]+@", re.IGNORECASE), f"reply+{REDACTED}@"),
-    (re.compile(r"/d/[A-Za-z0-9_.\-]+"), f"/d/{REDACTED}"),
-    (re.compile(r"\bsgf_[A-Za-z0-9_\-]+"), f"sgf_{REDACTED}"),
-    (re.compile(r"\b(Bearer|Basic) [A-Za-z0-9._~+/=\-]{8,}"), rf"\1 {REDACTED}"),
+    (re.compile(r"reply\+[^@\s'\"<>]+@", re.IGNORECASE), "reply+{marker}@"),
+    (re.compile(r"/d/[A-Za-z0-9_.\-]+"), "/d/{marker}"),
+    (re.compile(r"\bsgf_[A-Za-z0-9_\-]+"), "sgf_{marker}"),
+    (re.compile(r"\b(Bearer|Basic) [A-Za-z0-9._~+/=\-]{8,}"), r"\1 {marker}"),
 )
 
 
 class Redactor:
-    """Takes the secrets out of a line: the shapes above, and the configured secrets verbatim."""
+    """Takes the secrets out of a text: the shapes above, and the configured secrets verbatim.
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    Logs use it on every line; the dashboard on what it shows of mail and events.
+    """
+
+    def __init__(self, secrets: Iterable[str] = (), marker: str = REDACTED) -> None:
         # Longest first, so that a secret containing another is removed whole.
         self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        self._marker = marker
+        self._shapes = [
+            (shape, replacement.format(marker=marker.replace("\\", r"\\")))
+            for shape, replacement in SECRET_SHAPES
+        ]
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        for shape, replacement in SECRET_SHAPES:
+            text = text.replace(secret, self._marker)
+        for shape, replacement in self._shapes:
             text = shape.sub(replacement, text)
         return text
 

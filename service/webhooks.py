@@ -56,11 +56,14 @@ class PrivateTarget(ValueError):
     """The URL leads into a non-public network; the message says which address and how to allow it."""
 
 
-def refuse_private_target(url: str) -> None:
-    """Raise PrivateTarget when `url`'s host is, or resolves to, a non-public address.
+def refuse_private_target(url: str, private_addresses: bool) -> None:
+    """Raise PrivateTarget when `url`'s host is, or resolves to, a non-public address, unless
+    the operator allows those (`webhook_private_addresses`).
 
     A name that does not resolve passes here: the check runs again before each delivery.
     """
+    if private_addresses:
+        return
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     try:
@@ -90,11 +93,10 @@ class WebhookPoster:
         self._http = requests.Session()
 
     def post(self, row: OutboxMessage, webhook: Webhook) -> None:
-        if not self._private_addresses:
-            try:
-                refuse_private_target(webhook.url)
-            except PrivateTarget as exc:
-                raise SendError(f"webhook not posted: {exc}", permanent=True) from exc
+        try:
+            refuse_private_target(webhook.url, self._private_addresses)
+        except PrivateTarget as exc:
+            raise SendError(f"webhook not posted: {exc}", permanent=True) from exc
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",

@@ -22,11 +22,10 @@ WEBHOOK_ID = f"<int(max={MAX_WEBHOOK_ID}):webhook_id>"
 @bp.post("/webhooks")
 def add_webhook() -> tuple[Response, int]:
     spec = parse_body(WebhookSpec)
-    if not runtime().settings.webhook_private_addresses:
-        try:
-            refuse_private_target(spec.url)
-        except PrivateTarget as exc:
-            raise InvalidRequest(f"url: {exc}") from exc
+    try:
+        refuse_private_target(spec.url, runtime().settings.webhook_private_addresses)
+    except PrivateTarget as exc:
+        raise InvalidRequest(f"url: {exc}") from exc
     session = db()
     webhook = webhooks.add_webhook(session, g.project_id, spec.url)
     session.commit()
