@@ -11,6 +11,8 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,17 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
+def _sender_address(value: Any) -> str:
+    address = _text(value)
+    if "<" in address:
+        raise ValueError("expected a bare address; put the display name in from_name (SIGNOFF_FROM_NAME)")
+    try:
+        Address(addr_spec=address)  # what every email's From header is built with
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise ValueError(f"expected an email address: {exc}") from exc
+    return address
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -153,7 +166,7 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("reply_domain", "reply_domain", _domain),
     ("outbound_url", "outbound_url", _text),
     ("outbound_timeout_seconds", "outbound_timeout_seconds", _at_least_one),
-    ("from", "mail_from", _text),
+    ("from", "mail_from", _sender_address),
     ("from_name", "from_name", _text),
     ("base_url", "base_url", _text),
     ("database_url", "database_url", _text),

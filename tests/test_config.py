@@ -35,6 +35,9 @@ def test_file_overrides_defaults_and_env_overrides_file(tmp_path: Path) -> None:
         ({"SIGNOFF_SMTP_PORT": "70000"}, "SIGNOFF_SMTP_PORT"),
         ({"SIGNOFF_LOG_LEVEL": "loud"}, "SIGNOFF_LOG_LEVEL"),
         ({"SIGNOFF_REPLY_DOMAIN": "me@example.com"}, "SIGNOFF_REPLY_DOMAIN"),
+        # A display name belongs in from_name: this once started and then failed every create.
+        ({"SIGNOFF_FROM": "signoff <signoff@example.com>"}, "SIGNOFF_FROM_NAME"),
+        ({"SIGNOFF_FROM": "not an address"}, "SIGNOFF_FROM"),
     ],
 )
 def test_a_bad_value_names_its_setting(environ: dict[str, str], named: str) -> None:
