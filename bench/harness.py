@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -98,7 +98,7 @@ class MailSink:
     def port(self) -> int:
         return self.controller.port
 
-    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default) if self.keep else None  # type: ignore[attr-defined]
         with self._lock:
             now = time.monotonic()
@@ -354,7 +354,8 @@ def _wrk_script(headers: dict[str, str], post_body_template: str | None) -> str:
             f"prefix = {_lua_string(f'{time.time_ns():x}')}",
             "request = function()",
             "  counter = counter + 1",
-            f"  return wrk.format(nil, nil, nil, {_lua_string(before)} .. prefix .. '-' .. counter .. {_lua_string(after)})",
+            f"  local body = {_lua_string(before)} .. prefix .. '-' .. counter .. {_lua_string(after)}",
+            "  return wrk.format(nil, nil, nil, body)",
             "end",
         ]
     lines += [
@@ -431,7 +432,9 @@ class Results:
         lines = [
             f"### {self.title}",
             "",
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · commit {git_commit()} · {machine()} · {self.settings}",
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · commit {git_commit()} · {machine()}",
+            "",
+            self.settings,
             "",
             "| measure | figure | goal | met |",
             "| --- | --- | --- | --- |",
@@ -471,7 +474,8 @@ def machine() -> str:
     memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
     model = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
     cpu = model.group(1).strip() if model else platform.machine()
-    return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 1024 / 1024:.0f} GiB, Python {platform.python_version()}"
+    memory = f"{memory_kb / 1024 / 1024:.0f} GiB"
+    return f"{os.cpu_count()} cores ({cpu}), {memory}, Python {platform.python_version()}"
 
 
 def arguments(description: str, **defaults: int) -> argparse.Namespace:
