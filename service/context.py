@@ -22,6 +22,7 @@ from .ratelimit import RateLimits
 from .store.db import Database
 from .store.settings import get_or_create_generated_secret
 from .tokens import LinkSigner
+from .verified_keys import VerifiedKeys
 from .waiting import DecisionHub, request_key
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Runtime:
         self.secret_keys = [*settings.old_secret_keys, self._secret_key()]
         self.signer = LinkSigner(self.secret_keys, settings.link_max_age_seconds)
         self.composer = MailComposer(settings, self.signer)
+        self.verified_keys = VerifiedKeys()
         self.rate_limits = RateLimits.from_settings(
             settings.api_requests_per_minute,
             settings.page_requests_per_minute,

@@ -11,9 +11,10 @@ from signoff.models import MAX_ID_LENGTH
 
 from ..context import db, runtime
 from ..errors import Forbidden, InvalidRequest, NotFound, RateLimited, Unauthorized
-from ..store.keys import KeyRefused, check_api_key, hash_key
+from ..store.keys import KeyRefused, check_api_key_hash, hash_key
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.requests import find_request
+from ..verified_keys import VerifiedKey
 from .bodies import check_content_size, read_json_object
 from .wire import to_wire
 
@@ -29,13 +30,24 @@ def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send your API key as 'Authorization: Bearer <key>'")
-    _count_against_rate_limit(key.strip())
-    try:
-        project, api_key = check_api_key(db(), key.strip())
-    except KeyRefused as exc:
-        raise Unauthorized(str(exc)) from exc
-    g.project_id = project.id
-    g.key_can_decide = api_key.can_decide
+    key_hash = hash_key(key.strip())
+    _count_against_rate_limit(key_hash)
+    verified = _verify(key_hash)
+    g.project_id = verified.project_id
+    g.key_can_decide = verified.can_decide
+
+
+def _verify(key_hash: str) -> VerifiedKey:
+    recent = runtime().verified_keys
+    verified = recent.get(key_hash)
+    if verified is None:
+        try:
+            project, api_key = check_api_key_hash(db(), key_hash)
+        except KeyRefused as exc:
+            raise Unauthorized(str(exc)) from exc
+        verified = VerifiedKey(project.id, api_key.can_decide, api_key.expires_at)
+        recent.put(key_hash, verified)
+    return verified
 
 
 def require_deciding_key() -> None:
@@ -46,10 +58,10 @@ def require_deciding_key() -> None:
         )
 
 
-def _count_against_rate_limit(key: str) -> None:
+def _count_against_rate_limit(key_hash: str) -> None:
     limiter = runtime().rate_limits.api
     # Buckets are named by the key's hash, so the key itself is never kept in memory.
-    retry_after = limiter.hit(f"api-key:{hash_key(key)}")
+    retry_after = limiter.hit(f"api-key:{key_hash}")
     if retry_after is not None:
         raise RateLimited(
             f"more than {limiter.limit} requests a minute with this API key (api_requests_per_minute); "

@@ -55,10 +55,15 @@ def create_api_key(
 
 def check_api_key(session: Session, key: str) -> tuple[Project, ApiKey]:
     """The project `key` belongs to, and its row; KeyRefused when it is unknown, revoked or expired."""
+    return check_api_key_hash(session, hash_key(key))
+
+
+def check_api_key_hash(session: Session, key_hash: str) -> tuple[Project, ApiKey]:
+    """As check_api_key, for a caller that has hashed the key already."""
     row = session.execute(
         select(ApiKey, Project)
         .join(Project, ApiKey.project_id == Project.id)
-        .where(ApiKey.key_hash == hash_key(key))
+        .where(ApiKey.key_hash == key_hash)
     ).first()
     if row is None:
         raise KeyRefused("this API key is not valid")
