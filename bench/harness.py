@@ -299,7 +299,9 @@ class Load:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    # Answers other than 2xx/3xx and broken connections; timeouts are wrk giving up after 2 s.
     errors: int
+    timeouts: int
 
 
 def wrk_available() -> bool:
@@ -360,8 +362,9 @@ def _wrk_script(headers: dict[str, str], post_body_template: str | None) -> str:
         ]
     lines += [
         "done = function(summary, latency, requests)",
-        '  io.write(string.format("BENCH errors %d\\n", summary.errors.status + summary.errors.connect'
-        " + summary.errors.read + summary.errors.write + summary.errors.timeout))",
+        "  local e = summary.errors",
+        '  io.write(string.format("BENCH errors %d timeouts %d\\n",'
+        " e.status + e.connect + e.read + e.write, e.timeout))",
         "end",
     ]
     return "\n".join(lines) + "\n"
@@ -373,8 +376,8 @@ _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 def _parse_wrk(output: str) -> Load:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
-    errors = int(re.search(r"BENCH errors (\d+)", output).group(1))  # type: ignore[union-attr]
-    return Load(rate, _wrk_ms(percentiles["50"]), _wrk_ms(percentiles["99"]), errors)
+    errors, timeouts = re.search(r"BENCH errors (\d+) timeouts (\d+)", output).groups()  # type: ignore[union-attr]
+    return Load(rate, _wrk_ms(percentiles["50"]), _wrk_ms(percentiles["99"]), int(errors), int(timeouts))
 
 
 def _wrk_ms(text: str) -> float:

@@ -80,6 +80,7 @@ def _answers(url: str) -> bool:
 
 def describe(load: Load) -> str:
     errors = f", {load.errors} errors" if load.errors else ""
+    errors += f", {load.timeouts} over wrk's 2 s timeout" if load.timeouts else ""
     return (
         f"{load.requests_per_second:,.0f} req/s (p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors})"
     )

@@ -1,0 +1,51 @@
+"""The benchmarks' smoke forms run and produce every figure they promise (never how fast)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+NEEDS_WRK = "wrk is not installed: `apt-get install wrk` to run the throughput benchmark's smoke test"
+
+
+def run_quick(script: str, results: Path) -> str:
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick", "--results", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return results.read_text()
+
+
+def figure(table: str, measure: str) -> str:
+    row = re.search(rf"^\| {re.escape(measure)} \| ([^|]+) \|", table, re.MULTILINE)
+    assert row is not None, f"no {measure!r} row in:\n{table}"
+    return row.group(1).strip()
+
+
+def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        if os.environ.get("SIGNOFF_TEST_REQUIRE_WRK"):
+            pytest.fail(NEEDS_WRK)
+        pytest.skip(NEEDS_WRK)
+    table = run_quick("throughput.py", tmp_path / "results.md")
+    assert re.search(r"commit \S+ · \d+ cores", table)
+    for measure in (
+        "bare Flask GET",
+        "bare Flask POST",
+        "`signoff web` GET status",
+        "`signoff serve` POST create",
+    ):
+        assert re.match(r"[\d,]+ req/s \(p50 [\d.]+ ms, p99 [\d.]+ ms\)$", figure(table, measure))
+    for ratio in ("`signoff web` GET ÷ bare GET", "`signoff serve` POST ÷ bare POST"):
+        assert re.match(r"[\d.]+\u00d7$", figure(table, ratio))
