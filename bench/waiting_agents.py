@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,14 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from harness import free_port, peak_rss_mb, threads_of
 
 WAIT_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_service(workdir: Path) -> tuple[subprocess.Popen, str, dict]:
@@ -59,15 +53,6 @@ def start_service(workdir: Path) -> tuple[subprocess.Popen, str, dict]:
         check=True,
     ).stdout.strip()
     return process, f"{base}/humanlayer/v1", {"Authorization": f"Bearer {key}"}
-
-
-def server_figures(pid: int) -> dict[str, int]:
-    figures = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmHWM", "VmRSS", "Threads"):
-            figures[name] = int(value.split()[0])
-    return figures
 
 
 def run(agents: int) -> None:
@@ -111,7 +96,7 @@ def measure(pid: int, api: str, headers: dict, agents: int) -> None:
         waiters = [pool.submit(wait_for, call_id) for call_id in call_ids]
         all_waiting.wait()
         time.sleep(2)  # let every long-poll reach the server and settle into its wait
-        during_wait = server_figures(pid)
+        threads_while_waiting = threads_of(pid)
         for call_id in call_ids:
             url = f"{api}/agent/function_calls/{call_id}/respond"
             # Timed from the moment the decision is sent, so the figure includes recording it.
@@ -122,13 +107,12 @@ def measure(pid: int, api: str, headers: dict, agents: int) -> None:
 
     latencies = sorted((woke_at[call_id] - decided_at[call_id]) * 1000 for call_id in call_ids)
     quantiles = statistics.quantiles(latencies, n=100)
-    after = server_figures(pid)
     print(f"| waiting agents | {agents} |")
     print("| --- | --- |")
     p50, p95, p99 = quantiles[49], quantiles[94], quantiles[98]
     print(f"| wake after decision p50 / p95 / p99 | {p50:.1f} / {p95:.1f} / {p99:.1f} ms |")
-    print(f"| server threads while all wait | {during_wait['Threads']} |")
-    print(f"| server peak RSS | {after['VmHWM'] / 1024:.0f} MB |")
+    print(f"| server threads while all wait | {threads_while_waiting} |")
+    print(f"| server peak RSS | {peak_rss_mb(pid):.0f} MB |")
 
 
 def main() -> None:
