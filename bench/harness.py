@@ -9,36 +9,28 @@ Every benchmark is one command (`python bench/<name>.py`), with small defaults a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import re
-import resource
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import requests
-from aiosmtpd.controller import Controller
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "RESULTS.md"
 REPLY_DOMAIN = "replies.bench.example.com"
 SERVICE_FROM = "signoff@bench.example.com"
 APPROVER = "approver@example.com"
-POSTGRES_URL = os.environ.get("SIGNOFF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Far above any benchmark's rate: the benchmarks measure the service, not its limits.
 NO_LIMIT = "100000000"
 
@@ -53,13 +45,6 @@ def signoff_command() -> str:
     return str(Path(sys.executable).with_name("signoff"))
 
 
-def raise_open_file_limit() -> int:
-    """Lift this process's (and its children's) open-file limit to the hard limit."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
-
-
 def wait_until(
     condition: Callable[[], object], what: str, timeout: float = 60.0, every: float = 0.05
 ) -> object:
@@ -70,66 +55,6 @@ def wait_until(
             return result
         time.sleep(every)
     raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}")
-
-
-def quantile(values: list[float], fraction: float) -> float:
-    """The value at `fraction` (0..1) of the sorted values, interpolated."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=1000, method="inclusive")[round(fraction * 1000) - 1]
-
-
-# --- the mail sink ---------------------------------------------------------------------------
-
-
-class MailSink:
-    """An aiosmtpd server on loopback that keeps every message it is given (the relay)."""
-
-    def __init__(self, keep: bool = True) -> None:
-        self.keep = keep
-        self.count = 0
-        self.messages: list[EmailMessage] = []
-        self.first_at: float | None = None
-        self.last_at: float | None = None
-        self._lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
-
-    @property
-    def port(self) -> int:
-        return self.controller.port
-
-    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default) if self.keep else None  # type: ignore[attr-defined]
-        with self._lock:
-            now = time.monotonic()
-            self.first_at = self.first_at or now
-            self.last_at = now
-            self.count += 1
-            if message is not None:
-                self.messages.append(message)  # type: ignore[arg-type]
-        return "250 OK"
-
-    def __enter__(self) -> MailSink:
-        self.controller.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.controller.stop()
-
-    def wait_for(self, count: int, timeout: float = 120.0) -> None:
-        wait_until(lambda: self.count >= count, f"{count} emails at the sink (have {self.count})", timeout)
-
-
-def text_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""
-
-
-def link_after(message: EmailMessage, label: str) -> str:
-    """The first link in the plain text part after the line that starts with `label`."""
-    text = text_part(message)
-    start = text.index(label)
-    return re.search(r"https?://\S+", text[start:]).group(0)  # type: ignore[union-attr]
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -192,10 +117,7 @@ class Service:
     def _healthy(self, process: subprocess.Popen[bytes], log_name: str) -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"signoff exited early:\n{Path(log_name).read_text()}")
-        try:
-            return requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
-            return False
+        return answers(f"{self.base_url}/healthz")
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(
@@ -237,29 +159,12 @@ def service(database_url: str | None = None, relay_port: int | None = None, **en
             running.stop()
 
 
-@contextmanager
-def fresh_postgres_database(name: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database `name` beside the bench server's, dropped after."""
-    import psycopg  # only the PostgreSQL benchmarks need it
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+def answers(url: str) -> bool:
+    """Whether something listening at `url` answers 2xx yet."""
     try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_reachable() -> bool:
-    import psycopg
-
-    try:
-        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
-    except psycopg.OperationalError:
+        return requests.get(url, timeout=1).ok
+    except requests.ConnectionError:
         return False
-    return True
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -383,29 +288,6 @@ def _parse_wrk(output: str) -> Load:
 def _wrk_ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
     return float(number) * _WRK_UNITS[unit]
-
-
-# --- a small asyncio HTTP client, for thousands of connections at once ----------------------
-
-
-async def http_get(
-    host: str, port: int, path: str, headers: dict[str, str], timeout: float
-) -> tuple[int, bytes]:
-    """One GET on its own connection: (status, body)."""
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{head}Connection: close\r\n\r\n".encode()
-        )
-        await writer.drain()
-        status_line_and_headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
-        status = int(status_line_and_headers.split(b" ", 2)[1])
-        length = re.search(rb"(?im)^content-length:\s*(\d+)", status_line_and_headers)
-        body = await reader.readexactly(int(length.group(1))) if length else await reader.read()
-        return status, body
-    finally:
-        writer.close()
 
 
 # --- results ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from harness import (
     Load,
     Results,
     Service,
+    answers,
     arguments,
     free_port,
     function_call_body,
@@ -34,8 +35,8 @@ from harness import (
 GET_GOAL, POST_GOAL = 0.6, 0.3
 
 
-def post_template(to: str = "approver@example.com") -> str:
-    return json.dumps(function_call_body("{n}", to=to))
+def post_template() -> str:
+    return json.dumps(function_call_body("{n}"))
 
 
 def measure_signoff(role: str, seconds: float, connections: int) -> tuple[Load, Load]:
@@ -62,20 +63,13 @@ def measure_bare(seconds: float, connections: int) -> tuple[Load, Load]:
     process = subprocess.Popen([sys.executable, str(BENCH_DIR / "bare_app.py"), str(port)])
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(f"{base}/healthz"), "the bare app to answer")
+        wait_until(lambda: answers(f"{base}/healthz"), "the bare app to answer")
         get = run_wrk(f"{base}/bare/read-me", seconds, connections)
         post = run_wrk(f"{base}/bare", seconds, connections, post_body_template=post_template())
         return get, post
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).ok
-    except requests.ConnectionError:
-        return False
 
 
 def describe(load: Load) -> str:
