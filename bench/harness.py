@@ -14,17 +14,22 @@ import platform
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import requests
+from aiosmtpd.controller import Controller
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "RESULTS.md"
@@ -55,6 +60,66 @@ def wait_until(
             return result
         time.sleep(every)
     raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}")
+
+
+def quantile(values: list[float], fraction: float) -> float:
+    """The value at `fraction` (0..1) of the sorted values, interpolated."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[round(fraction * 1000) - 1]
+
+
+# --- the mail sink ---------------------------------------------------------------------------
+
+
+class MailSink:
+    """An aiosmtpd server on loopback that keeps every message it is given (the relay)."""
+
+    def __init__(self, keep: bool = True) -> None:
+        self.keep = keep
+        self.count = 0
+        self.messages: list[EmailMessage] = []
+        self.first_at: float | None = None
+        self.last_at: float | None = None
+        self._lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    @property
+    def port(self) -> int:
+        return self.controller.port
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default) if self.keep else None  # type: ignore[attr-defined]
+        with self._lock:
+            now = time.monotonic()
+            self.first_at = self.first_at or now
+            self.last_at = now
+            self.count += 1
+            if message is not None:
+                self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def __enter__(self) -> MailSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.controller.stop()
+
+    def wait_for(self, count: int, timeout: float = 120.0) -> None:
+        wait_until(lambda: self.count >= count, f"{count} emails at the sink (have {self.count})", timeout)
+
+
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
+
+
+def link_after(message: EmailMessage, label: str) -> str:
+    """The first link in the plain text part after the line that starts with `label`."""
+    text = text_part(message)
+    start = text.index(label)
+    return re.search(r"https?://\S+", text[start:]).group(0)  # type: ignore[union-attr]
 
 
 # --- the service -----------------------------------------------------------------------------
