@@ -103,8 +103,15 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
         audit.record(
             session, created, events.CREATED, actor=f"run {run_id}", channel="api", recipients=recipients
         )
-        for mail in runtime().composer.request_emails(created):
-            outbox.enqueue(session, mail.message, mail.envelope_to, created.id)
+        for mail in runtime().composer.planned_emails(created):
+            outbox.enqueue_to_compose(
+                session,
+                created.id,
+                mail.recipient,
+                mail_from=mail.mail_from,
+                subject=mail.subject,
+                message_id=mail.message_id,
+            )
         session.commit()
     except CustomTemplateError as exc:
         session.rollback()

@@ -43,6 +43,16 @@ class OutgoingMail:
 
 
 @dataclass(frozen=True)
+class PlannedMail:
+    """An email decided on but not yet composed: the worker composes it when it sends it."""
+
+    recipient: str
+    mail_from: str
+    subject: str
+    message_id: str
+
+
+@dataclass(frozen=True)
 class Audience:
     """Who a request's emails show in To and Cc; Bcc recipients are shown nowhere."""
 
@@ -94,6 +104,25 @@ class MailComposer:
             for recipient in (request.recipients if recipients is None else recipients)
         ]
 
+    def planned_emails(self, request: HumanRequest) -> list[PlannedMail]:
+        """One per recipient, to compose at send time with `request_email`.
+
+        A request's own template is tried now, so one that cannot render is refused to the
+        agent (CustomTemplateError) instead of failing later in the worker.
+        """
+        custom = _email_channel(request).get("template")
+        if custom and request.recipients:
+            self._custom.render(custom, self.template_variables(request, request.recipients[0]))
+        subject = self._subject(request)
+        return [
+            PlannedMail(recipient, self._settings.mail_from, subject, self._new_message_id())
+            for recipient in request.recipients
+        ]
+
+    def request_email(self, request: HumanRequest, recipient: str, message_id: str) -> OutgoingMail:
+        """The email a `PlannedMail` stood for, under the Message-ID it was given."""
+        return self._request_email(request, recipient, Audience.of(request), None, message_id)
+
     def confirmation_email(
         self, request: HumanRequest, reply: EmailMessage, sender: str, recorded: str
     ) -> OutgoingMail:
@@ -122,14 +151,19 @@ class MailComposer:
         )
 
     def _request_email(
-        self, request: HumanRequest, recipient: str, audience: Audience, escalation_msg: str | None
+        self,
+        request: HumanRequest,
+        recipient: str,
+        audience: Audience,
+        escalation_msg: str | None,
+        message_id: str | None = None,
     ) -> OutgoingMail:
         variables = {**self.template_variables(request, recipient), "escalation_msg": escalation_msg}
         rendered = self.render("approval" if request.kind == FUNCTION_CALL else "question", variables)
         custom = _email_channel(request).get("template")
         if custom:
             rendered = RenderedMail(rendered.subject, rendered.text, self._custom.render(custom, variables))
-        message = self._message(rendered, request)
+        message = self._message(rendered, request, message_id)
         message["To"] = ", ".join(audience.to)
         if audience.cc:
             message["Cc"] = ", ".join(audience.cc)
@@ -184,14 +218,19 @@ class MailComposer:
             return header_safe(f"Approval needed: {spec['fn']}")
         return header_safe(spec.get("subject") or question_subject(spec["msg"]))
 
-    def _message(self, rendered: RenderedMail, request: HumanRequest) -> EmailMessage:
+    def _new_message_id(self) -> str:
+        return make_msgid(domain=self._settings.reply_domain)
+
+    def _message(
+        self, rendered: RenderedMail, request: HumanRequest, message_id: str | None = None
+    ) -> EmailMessage:
         settings = self._settings
         message = EmailMessage()
         message["From"] = Address(display_name=settings.from_name, addr_spec=settings.mail_from)
         message["Reply-To"] = f"reply+{request.reply_token}@{settings.reply_domain}"
         message["Subject"] = rendered.subject
         message["Date"] = format_datetime(utcnow())
-        message["Message-ID"] = make_msgid(domain=settings.reply_domain)
+        message["Message-ID"] = message_id or self._new_message_id()
         message["Auto-Submitted"] = AUTO_GENERATED
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")

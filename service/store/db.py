@@ -23,6 +23,10 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # A database host that went silent must not hold web threads (readiness probes included)
 # for the operating system's TCP timeout, which is minutes.
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+# Connections kept open: more than the web's WSGI threads plus the workers', so a busy
+# process reuses connections instead of opening one per request beyond the pool.
+POOL_SIZE = 24
+POOL_OVERFLOW = 16
 
 
 def normalize_database_url(url: str) -> URL:
@@ -75,11 +79,16 @@ def _create_engine(url: URL) -> Engine:
         return create_engine(
             url,
             pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=20,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
         )
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    engine = create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+    )
     event.listen(engine, "connect", _tune_sqlite)
     return engine
 

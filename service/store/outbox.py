@@ -22,19 +22,40 @@ def enqueue(
     session: Session, message: EmailMessage, envelope_to: list[str], request_id: int | None
 ) -> OutboxMessage:
     """Queue `message` for delivery to `envelope_to`, in the caller's transaction."""
-    del message["Bcc"]  # envelope recipients are never revealed in a header
     row = OutboxMessage(
         request_id=request_id,
         message_id=str(message["Message-ID"]),
         mail_from=message["From"].addresses[0].addr_spec,
         recipients=envelope_to,
         subject=str(message["Subject"]),
-        # CRLF line ends: smtplib sends bytes as they are, and SMTP wants CRLF.
-        body=message.as_bytes(policy=email.policy.SMTP),
+        body=wire_bytes(message),
     )
     session.add(row)
     session.flush()
     return row
+
+
+def enqueue_to_compose(
+    session: Session, request_id: int, recipient: str, *, mail_from: str, subject: str, message_id: str
+) -> None:
+    """Queue an email to `recipient` that the worker composes from the request when it sends it."""
+    session.add(
+        OutboxMessage(
+            request_id=request_id,
+            message_id=message_id,
+            mail_from=mail_from,
+            recipients=[recipient],
+            subject=subject,
+            body=None,
+        )
+    )
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes to the relay."""
+    del message["Bcc"]  # envelope recipients are never revealed in a header
+    # CRLF line ends: smtplib sends bytes as they are, and SMTP wants CRLF.
+    return message.as_bytes(policy=email.policy.SMTP)
 
 
 def claim_next(session: Session, worker: str, lease: timedelta) -> OutboxMessage | None:
@@ -67,9 +88,11 @@ def claim_next(session: Session, worker: str, lease: timedelta) -> OutboxMessage
     return session.scalars(claim).first()
 
 
-def settle_sent(session: Session, row_id: int, worker: str) -> bool:
-    """Mark a claimed row sent; False when the lease was lost to another worker meanwhile."""
-    return _settle(session, row_id, worker, status=SENT, sent_at=utcnow(), last_error=None)
+def settle_sent(session: Session, row_id: int, worker: str, composed: bytes | None = None) -> bool:
+    """Mark a claimed row sent (keeping the body if the worker `composed` it); False when the
+    lease was lost to another worker meanwhile."""
+    values = {"body": composed} if composed is not None else {}
+    return _settle(session, row_id, worker, status=SENT, sent_at=utcnow(), last_error=None, **values)
 
 
 def settle_failed(session: Session, row_id: int, worker: str, error: str, retry_in: timedelta | None) -> bool:

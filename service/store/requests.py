@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import FUNCTION_CALL, HumanRequest, OutboxMessage
@@ -35,14 +35,16 @@ def new_reply_token() -> str:
     return secrets.token_hex(REPLY_TOKEN_BYTES)
 
 
+# Built once: every status read runs it, and building the expression costs more than running it.
+_BY_CALL_ID = select(HumanRequest).where(
+    HumanRequest.project_id == bindparam("project_id"),
+    HumanRequest.kind == bindparam("kind"),
+    HumanRequest.call_id == bindparam("call_id"),
+)
+
+
 def find_request(session: Session, project_id: int, kind: str, call_id: str) -> HumanRequest | None:
-    return session.scalar(
-        select(HumanRequest).where(
-            HumanRequest.project_id == project_id,
-            HumanRequest.kind == kind,
-            HumanRequest.call_id == call_id,
-        )
-    )
+    return session.scalar(_BY_CALL_ID, {"project_id": project_id, "kind": kind, "call_id": call_id})
 
 
 def add_request(

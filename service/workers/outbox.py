@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..context import Runtime
+from ..mail_out.custom_template import CustomTemplateError
 from ..mail_out.senders import MailSender, SendError
 from ..store import events, outbox, webhooks
 from ..store.models import HumanRequest, OutboxMessage, Webhook
@@ -84,12 +85,14 @@ class OutboxWorker:
         with self._runtime.session() as session:
             row = outbox.claim_next(session, self.name, self._lease)
             webhook = session.get(Webhook, row.webhook_id) if row and row.webhook_id else None
+            request = session.get(HumanRequest, row.request_id) if row and row.request_id else None
         if row is None:
             return False
-        error = self._attempt(row, webhook)
+        composing = row.body is None
+        error = self._attempt(row, webhook, request)
         with self._runtime.session() as session:
             if error is None:
-                settled = outbox.settle_sent(session, row.id, self.name)
+                settled = outbox.settle_sent(session, row.id, self.name, row.body if composing else None)
                 if settled:
                     _record_delivered(session, row)
             else:
@@ -99,10 +102,14 @@ class OutboxWorker:
             log.warning("outbox: message %s outlived its lease; another worker took it over", row.id)
         return True
 
-    def _attempt(self, row: OutboxMessage, webhook: Webhook | None) -> SendError | None:
+    def _attempt(
+        self, row: OutboxMessage, webhook: Webhook | None, request: HumanRequest | None
+    ) -> SendError | None:
         try:
             if row.kind != webhooks.WEBHOOK:
-                self._sender.send(row.mail_from, row.recipients, row.subject, row.body)
+                body = row.body or self._compose(row, request)
+                row.body = body
+                self._sender.send(row.mail_from, row.recipients, row.subject, body)
             elif webhook is None or webhook.deleted_at is not None:
                 raise SendError("the webhook was removed", permanent=True)
             else:
@@ -112,6 +119,15 @@ class OutboxWorker:
             return exc
         log.info("outbox: message %s sent to %s", row.id, ", ".join(row.recipients))
         return None
+
+    def _compose(self, row: OutboxMessage, request: HumanRequest | None) -> bytes:
+        if request is None:
+            raise SendError("its request is gone", permanent=True)
+        try:
+            mail = self._runtime.composer.request_email(request, row.recipients[0], row.message_id)
+        except CustomTemplateError as exc:
+            raise SendError(f"the request's template failed: {exc}", permanent=True) from exc
+        return outbox.wire_bytes(mail.message)
 
 
 def _record_delivered(session: Session, row: OutboxMessage) -> None:
