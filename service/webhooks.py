@@ -34,7 +34,7 @@ def queue_event(session: Session, request: HumanRequest, event: str, *, actor: s
     if not hooks:
         return
     # Imported here: the api package imports the views, and they record events through audit.
-    from .api.wire import to_wire
+    from .api.wire import wire_status
 
     session.flush()
     session.refresh(request)
@@ -46,7 +46,7 @@ def queue_event(session: Session, request: HumanRequest, event: str, *, actor: s
         "run_id": request.run_id,
         "actor": actor,
         "channel": channel,
-        "status": to_wire(request).model_dump(mode="json")["status"],
+        "status": wire_status(request),
     }
     for hook in hooks:
         webhooks.enqueue_post(session, hook, request.id, event, payload)

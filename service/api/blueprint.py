@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Row
 
 from signoff.models import MAX_ID_LENGTH
 
@@ -13,10 +14,9 @@ from ..context import db, runtime
 from ..errors import Forbidden, InvalidRequest, NotFound, RateLimited, Unauthorized
 from ..store.keys import KeyRefused, check_api_key_hash, hash_key
 from ..store.models import FUNCTION_CALL, HumanRequest
-from ..store.requests import find_request
+from ..store.requests import find_request, find_status
 from ..verified_keys import VerifiedKey
 from .bodies import check_content_size, read_json_object
-from .wire import to_wire
 
 API_PREFIX = "/humanlayer/v1"
 
@@ -88,14 +88,25 @@ def _describe_validation_error(exc: ValidationError) -> str:
 
 
 def find_or_404(kind: str, call_id: str) -> HumanRequest:
-    # An id no request can have is not looked up: the store would refuse NUL or oversize text.
-    storable = len(call_id) <= MAX_ID_LENGTH and "\x00" not in call_id
-    found = find_request(db(), g.project_id, kind, call_id) if storable else None
+    found = find_request(db(), g.project_id, kind, call_id) if _storable(call_id) else None
     if found is None:
-        noun = "function call" if kind == FUNCTION_CALL else "contact request"
-        raise NotFound(f"no {noun} with call_id {call_id!r} in this project")
+        raise _not_found(kind, call_id)
     return found
 
 
-def dump(found: HumanRequest) -> dict[str, Any]:
-    return to_wire(found).model_dump(mode="json")
+def status_or_404(kind: str, call_id: str) -> Row[Any]:
+    """The request's status columns, for views that only show it."""
+    found = find_status(db(), g.project_id, kind, call_id) if _storable(call_id) else None
+    if found is None:
+        raise _not_found(kind, call_id)
+    return found
+
+
+def _storable(call_id: str) -> bool:
+    # An id no request can have is not looked up: the store would refuse NUL or oversize text.
+    return len(call_id) <= MAX_ID_LENGTH and "\x00" not in call_id
+
+
+def _not_found(kind: str, call_id: str) -> NotFound:
+    noun = "function call" if kind == FUNCTION_CALL else "contact request"
+    return NotFound(f"no {noun} with call_id {call_id!r} in this project")

@@ -20,9 +20,9 @@ from ..escalation import send_follow_up
 from ..mail_out.custom_template import CustomTemplateError
 from ..store import events
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
-from .blueprint import bp, dump, find_or_404, parse_body
+from .blueprint import bp, find_or_404, parse_body
 from .bodies import check_recipient_count
-from .wire import DECIDED_BY_API
+from .wire import DECIDED_BY_API, wire_body
 
 
 @bp.post("/agent/function_calls/<call_id>/escalate_email")
@@ -63,7 +63,7 @@ def _escalate(kind: str, call_id: str) -> Response:
         raise InvalidRequest(f"spec.channel.email.template: {exc}") from exc
     session.commit()
     runtime().mail_queued()
-    return jsonify(dump(found))
+    return jsonify(wire_body(found))
 
 
 def _named_addresses(escalation: Escalation) -> list[str]:

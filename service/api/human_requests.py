@@ -18,13 +18,13 @@ from ..decisions import decide
 from ..errors import AlreadyResponded, InvalidRequest
 from ..mail_out.custom_template import CustomTemplateError
 from ..store import events, outbox
-from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
-from ..store.requests import Decision, add_request, find_request
+from ..store.models import FUNCTION_CALL, HUMAN_CONTACT
+from ..store.requests import Decision, add_request, find_request, status_by_id
 from ..store.types import utcnow
 from ..waiting import request_key
-from .blueprint import bp, dump, find_or_404, parse_body, require_deciding_key
+from .blueprint import bp, find_or_404, parse_body, require_deciding_key, status_or_404
 from .bodies import check_recipient_count
-from .wire import decision_from_function_call_status, decision_from_human_contact_status
+from .wire import decision_from_function_call_status, decision_from_human_contact_status, wire_body
 
 MAX_WAIT_SECONDS = 60.0
 ASYNC_WAIT_HEADER = "X-Signoff-Async-Wait"
@@ -83,7 +83,7 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
     session = db()
     existing = find_request(session, g.project_id, kind, call_id)
     if existing is not None:
-        return jsonify(dump(existing)), 200
+        return jsonify(wire_body(existing)), 200
     recipients = _recipients(spec)
     _check_quorum(spec, recipients)
     scheduled = _schedule_addresses(spec)
@@ -122,9 +122,9 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
         existing = find_request(session, g.project_id, kind, call_id)
         if existing is None:
             raise
-        return jsonify(dump(existing)), 200
+        return jsonify(wire_body(existing)), 200
     runtime().mail_queued()
-    return jsonify(dump(created)), 201
+    return jsonify(wire_body(created)), 201
 
 
 def _check_quorum(spec: Any, recipients: list[str]) -> None:
@@ -156,28 +156,29 @@ def _schedule_addresses(spec: Any) -> list[str]:
 
 def _get(kind: str, call_id: str) -> Response:
     wait = _wait_seconds()
-    found = find_or_404(kind, call_id)
-    if not wait or found.is_decided:
-        return jsonify(dump(found))
-    return _long_poll(found, wait)
+    found = status_or_404(kind, call_id)
+    if not wait or found.responded_at is not None:
+        return jsonify(wire_body(found))
+    return _long_poll(found.id, wait)
 
 
-def _long_poll(found: HumanRequest, wait: float) -> Response:
+def _long_poll(request_id: int, wait: float) -> Response:
     hub = runtime().hub
-    request_id = found.id
     # Subscribe before re-reading, so a decision in between still wakes us.
     ticket = hub.subscribe(request_key(request_id))
     session = db()
     session.rollback()  # end the snapshot: the re-read must see decisions committed since
-    if found.is_decided or request.headers.get(ASYNC_WAIT_HEADER) != runtime().async_wait_secret:
-        if not found.is_decided:
+    found = status_by_id(session, request_id)
+    decided = found.responded_at is not None
+    if decided or request.headers.get(ASYNC_WAIT_HEADER) != runtime().async_wait_secret:
+        if not decided:
             session.close()  # hold no connection while we wait
             ticket.wait(wait)
-            found = session.get_one(HumanRequest, request_id)
+            found = status_by_id(session, request_id)
         hub.release(ticket)
-        return jsonify(dump(found))
+        return jsonify(wire_body(found))
     # Our ASGI layer waits on the event loop and asks again, so no thread waits here.
-    response = jsonify(dump(found))
+    response = jsonify(wire_body(found))
     response.headers[WAIT_TICKET_HEADER] = str(ticket.id)
     response.headers[WAIT_SECONDS_HEADER] = repr(wait)
     return response
@@ -213,4 +214,4 @@ def _respond(kind: str, call_id: str, status: Any, to_decision: Any) -> Response
         )
     runtime().request_decided(found.id)
     session.refresh(found)
-    return jsonify(dump(found))
+    return jsonify(wire_body(found))

@@ -7,55 +7,72 @@ modelled here so the views answer with them and `/openapi.json` describes the sa
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from signoff.models import (
-    FunctionCall,
-    FunctionCallSpec,
-    FunctionCallStatus,
-    HumanContact,
-    HumanContactSpec,
-    HumanContactStatus,
-)
+from signoff.models import FunctionCallStatus, HumanContactStatus
 
-from ..store.models import FUNCTION_CALL, HumanRequest
+from ..store.models import FUNCTION_CALL
 from ..store.requests import Decision
 
 DECIDED_BY_API = "api"
 
 
-def to_wire(request: HumanRequest) -> FunctionCall | HumanContact:
+class StoredRequest(Protocol):
+    """What the wire form is made of: a HumanRequest, or a row of its status columns."""
+
+    kind: str
+    run_id: str
+    call_id: str
+    spec: dict[str, Any]
+    requested_at: datetime
+    responded_at: datetime | None
+    approved: bool | None
+    comment: str | None
+    response: str | None
+    option_name: str | None
+    timed_out: bool
+    withdrawn: bool
+
+
+def wire_body(request: StoredRequest) -> dict[str, Any]:
+    """The request as the API answers with it: a FunctionCall or a HumanContact.
+
+    The spec was validated by the SDK's model and stored as its JSON when the request was
+    created, so it goes out as stored instead of being validated again on every read.
+    """
+    return {
+        "run_id": request.run_id,
+        "call_id": request.call_id,
+        "spec": request.spec,
+        "status": wire_status(request),
+    }
+
+
+def wire_status(request: StoredRequest) -> dict[str, Any]:
+    status: FunctionCallStatus | HumanContactStatus
     if request.kind == FUNCTION_CALL:
-        return FunctionCall(
-            run_id=request.run_id,
-            call_id=request.call_id,
-            spec=FunctionCallSpec.model_validate(request.spec),
-            status=FunctionCallStatus(
-                requested_at=request.requested_at,
-                responded_at=request.responded_at,
-                approved=request.approved,
-                # A rejection always carries a string: HumanLayer's client refuses one without.
-                comment="" if request.approved is False and request.comment is None else request.comment,
-                reject_option_name=request.option_name,
-                timed_out=True if request.timed_out else None,
-                withdrawn=True if request.withdrawn else None,
-            ),
+        status = FunctionCallStatus(
+            requested_at=request.requested_at,
+            responded_at=request.responded_at,
+            approved=request.approved,
+            # A rejection always carries a string: HumanLayer's client refuses one without.
+            comment="" if request.approved is False and request.comment is None else request.comment,
+            reject_option_name=request.option_name,
+            timed_out=True if request.timed_out else None,
+            withdrawn=True if request.withdrawn else None,
         )
-    return HumanContact(
-        run_id=request.run_id,
-        call_id=request.call_id,
-        spec=HumanContactSpec.model_validate(request.spec),
-        status=HumanContactStatus(
+    else:
+        status = HumanContactStatus(
             requested_at=request.requested_at,
             responded_at=request.responded_at,
             response=request.response,
             response_option_name=request.option_name,
             timed_out=True if request.timed_out else None,
             withdrawn=True if request.withdrawn else None,
-        ),
-    )
+        )
+    return status.model_dump(mode="json")
 
 
 def decision_from_function_call_status(status: FunctionCallStatus) -> Decision:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import FUNCTION_CALL, HumanRequest, OutboxMessage
@@ -45,6 +45,41 @@ _BY_CALL_ID = select(HumanRequest).where(
 
 def find_request(session: Session, project_id: int, kind: str, call_id: str) -> HumanRequest | None:
     return session.scalar(_BY_CALL_ID, {"project_id": project_id, "kind": kind, "call_id": call_id})
+
+
+# What a status read shows, read as a plain row: loading a whole ORM object costs a status
+# read more than its query does. The row has the same attribute names as a HumanRequest.
+_STATUS_COLUMNS = [
+    HumanRequest.id,
+    HumanRequest.kind,
+    HumanRequest.run_id,
+    HumanRequest.call_id,
+    HumanRequest.spec,
+    HumanRequest.requested_at,
+    HumanRequest.responded_at,
+    HumanRequest.approved,
+    HumanRequest.comment,
+    HumanRequest.response,
+    HumanRequest.option_name,
+    HumanRequest.timed_out,
+    HumanRequest.withdrawn,
+]
+_STATUS_BY_CALL_ID = select(*_STATUS_COLUMNS).where(
+    HumanRequest.project_id == bindparam("project_id"),
+    HumanRequest.kind == bindparam("kind"),
+    HumanRequest.call_id == bindparam("call_id"),
+)
+_STATUS_BY_ID = select(*_STATUS_COLUMNS).where(HumanRequest.id == bindparam("request_id"))
+
+
+def find_status(session: Session, project_id: int, kind: str, call_id: str) -> Row[Any] | None:
+    """The request's status fields, or None; for reads that show a request and change nothing."""
+    parameters = {"project_id": project_id, "kind": kind, "call_id": call_id}
+    return session.execute(_STATUS_BY_CALL_ID, parameters).first()
+
+
+def status_by_id(session: Session, request_id: int) -> Row[Any]:
+    return session.execute(_STATUS_BY_ID, {"request_id": request_id}).one()
 
 
 def add_request(
