@@ -49,3 +49,21 @@ def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> N
         assert re.match(r"[\d,]+ req/s \(p50 [\d.]+ ms, p99 [\d.]+ ms\)$", figure(table, measure))
     for ratio in ("`signoff web` GET ÷ bare GET", "`signoff serve` POST ÷ bare POST"):
         assert re.match(r"[\d.]+\u00d7$", figure(table, ratio))
+
+
+def test_inbound_reports_replies_per_second_beside_the_bare_sink(tmp_path: Path) -> None:
+    table = run_quick("inbound.py", tmp_path / "results.md")
+    assert re.match(r"[\d,]+ messages/s$", figure(table, "bare aiosmtpd Sink"))
+    for measure in (
+        "`signoff smtpd` replies taken (SMTP 250)",
+        "`signoff smtpd` replies to recorded answers",
+    ):
+        assert re.match(r"[\d,]+ replies/s$", figure(table, measure))
+    assert re.match(r"[\d.]+\u00d7$", figure(table, "`signoff smtpd` ÷ bare sink"))
+
+
+def test_outbound_reports_emails_per_second_into_the_sink(tmp_path: Path) -> None:
+    table = run_quick("outbound.py", tmp_path / "results.md")
+    for measure in ("`signoff worker` first email to last", "`signoff worker` start to last email"):
+        assert re.match(r"[\d,]+ emails/s$", figure(table, measure))
+    assert re.match(r"[\d.]+ s$", figure(table, "`signoff worker` start to first email"))
