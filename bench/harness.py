@@ -41,6 +41,7 @@ SERVICE_FROM = "signoff@bench.example.com"
 APPROVER = "approver@example.com"
 # Far above any benchmark's rate: the benchmarks measure the service, not its limits.
 NO_LIMIT = "100000000"
+POSTGRES_URL = os.environ.get("SIGNOFF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -339,6 +340,34 @@ def bare_smtp_sink() -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def fresh_postgres_database(name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database `name` beside POSTGRES_URL's; its URL. Dropped after."""
+    import psycopg  # only the PostgreSQL runs need it
+
+    def drop(admin: psycopg.Connection) -> None:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        drop(admin)
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            drop(admin)
+
+
+def postgres_reachable() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
 
 
 # --- load ------------------------------------------------------------------------------------
