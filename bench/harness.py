@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import shutil
+import smtplib
 import socket
 import statistics
 import subprocess
@@ -21,12 +22,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import requests
 from aiosmtpd.controller import Controller
@@ -38,6 +41,7 @@ SERVICE_FROM = "signoff@bench.example.com"
 APPROVER = "approver@example.com"
 # Far above any benchmark's rate: the benchmarks measure the service, not its limits.
 NO_LIMIT = "100000000"
+POSTGRES_URL = os.environ.get("SIGNOFF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -259,6 +263,111 @@ def function_call_body(call_id: str, to: str = APPROVER, run_id: str = "bench") 
             "channel": {"email": {"address": to}},
         },
     }
+
+
+# --- mail in bulk: many requests, many messages over SMTP ------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as an SMTP client hands it over: the envelope and the bytes."""
+
+    mail_from: str
+    to: str
+    raw: bytes
+
+
+def contact_request_body(call_id: str, to: str = APPROVER, msg: str = "") -> dict[str, object]:
+    return {
+        "run_id": "bench",
+        "call_id": call_id,
+        "spec": {"msg": msg or f"A question for {call_id}", "channel": {"email": {"address": to}}},
+    }
+
+
+def create_requests(
+    running: Service, key: str, kind: str, bodies: list[dict[str, object]], threads: int = 4
+) -> None:
+    """POST each body to `/humanlayer/v1/<kind>` over `threads` keep-alive connections."""
+
+    def post_all(share: list[dict[str, object]]) -> None:
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {key}"
+            for body in share:
+                session.post(f"{running.api_url}/{kind}", json=body, timeout=60).raise_for_status()
+
+    _in_parallel(post_all, [bodies[start::threads] for start in range(threads)])
+
+
+def send_over_smtp(port: int, messages: list[Outgoing], connections: int, per_connection: int) -> None:
+    """Deliver as a busy mail server would: `connections` at once, `per_connection` messages each."""
+    batches = [messages[start : start + per_connection] for start in range(0, len(messages), per_connection)]
+
+    def deliver(share: list[list[Outgoing]]) -> None:
+        for batch in share:
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+                for message in batch:
+                    client.sendmail(message.mail_from, [message.to], message.raw)
+
+    _in_parallel(deliver, [batches[start::connections] for start in range(connections)])
+
+
+def _in_parallel(work: Callable[[list[Any]], None], shares: list[list[Any]]) -> None:
+    with ThreadPoolExecutor(len(shares)) as pool:
+        for done in [pool.submit(work, share) for share in shares]:
+            done.result()  # raises the first failure
+
+
+def smtp_answers(port: int) -> bool:
+    """Whether an SMTP server on loopback `port` greets us yet."""
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+            return client.noop()[0] == 250
+    except (ConnectionError, smtplib.SMTPException):
+        return False
+
+
+@contextmanager
+def bare_smtp_sink() -> Iterator[int]:
+    """aiosmtpd's own server with its do-nothing Sink handler, in a process of its own; its port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"]
+    )
+    try:
+        wait_until(lambda: smtp_answers(port), "the bare aiosmtpd sink to greet", 30)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def fresh_postgres_database(name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database `name` beside POSTGRES_URL's; its URL. Dropped after."""
+    import psycopg  # only the PostgreSQL runs need it
+
+    def drop(admin: psycopg.Connection) -> None:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        drop(admin)
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            drop(admin)
+
+
+def postgres_reachable() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
 
 
 # --- load ------------------------------------------------------------------------------------
