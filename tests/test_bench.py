@@ -12,16 +12,17 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-NEEDS_WRK = "wrk is not installed: `apt-get install wrk` to run the throughput benchmark's smoke test"
+NEEDS_WRK = "wrk is not installed: `apt-get install wrk` to run the benchmarks' smoke tests"
 
 
-def run_quick(script: str, results: Path) -> str:
+def run_quick(script: str, results: Path, **env: str) -> str:
     completed = subprocess.run(
         [sys.executable, str(BENCH / script), "--quick", "--results", str(results)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
+        env={**os.environ, **env},
     )
     assert completed.returncode == 0, completed.stderr
     return results.read_text()
@@ -33,11 +34,19 @@ def figure(table: str, measure: str) -> str:
     return row.group(1).strip()
 
 
-def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> None:
+RATE = r"[\d,]+ req/s \(p50 [\d.]+ ms, p99 [\d.]+ ms"
+RATIO = r"[\d.]+\u00d7"
+
+
+def needs_wrk() -> None:
     if shutil.which("wrk") is None:
         if os.environ.get("SIGNOFF_TEST_REQUIRE_WRK"):
             pytest.fail(NEEDS_WRK)
         pytest.skip(NEEDS_WRK)
+
+
+def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> None:
+    needs_wrk()
     table = run_quick("throughput.py", tmp_path / "results.md")
     assert re.search(r"commit \S+ · \d+ cores", table)
     for measure in (
@@ -49,3 +58,37 @@ def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> N
         assert re.match(r"[\d,]+ req/s \(p50 [\d.]+ ms, p99 [\d.]+ ms\)$", figure(table, measure))
     for ratio in ("`signoff web` GET ÷ bare GET", "`signoff serve` POST ÷ bare POST"):
         assert re.match(r"[\d.]+\u00d7$", figure(table, ratio))
+
+
+def test_growth_reports_both_stores_at_both_sizes(tmp_path: Path, scratch_postgres_url: str) -> None:
+    needs_wrk()
+    table = run_quick("growth.py", tmp_path / "results.md", SIGNOFF_BENCH_POSTGRES_URL=scratch_postgres_url)
+    for store in ("SQLite", "PostgreSQL"):
+        for verb in ("GET status", "POST create"):
+            for size in ("1,000", "10,000"):
+                assert re.match(RATE, figure(table, f"{store} {verb}, {size} stored"))
+            assert re.match(
+                rf"{RATIO} \(p50 {RATIO}\)$", figure(table, f"{store} {verb} slowdown, 10,000 ÷ 1,000")
+            )
+        assert re.match(r"[\d.]+ s$", figure(table, f"{store} seeding 9,000 requests"))
+    assert re.match(r"\d+ s$", figure(table, "wall clock, both stores, seeding included"))
+
+
+CPU_USE = (
+    r"web [\d.]+( \+ [\d.]+)?, PostgreSQL [\d.]+, wrk [\d.]+, "
+    r"rest of the machine -?[\d.]+, idle [\d.]+ \(of \d+\)$"
+)
+
+
+def test_scale_out_reports_one_and_two_web_processes(tmp_path: Path, scratch_postgres_url: str) -> None:
+    needs_wrk()
+    table = run_quick(
+        "scale_out.py", tmp_path / "results.md", SIGNOFF_BENCH_POSTGRES_URL=scratch_postgres_url
+    )
+    for verb in ("GET status", "POST create"):
+        assert re.match(RATE, figure(table, f"one `signoff web`, {verb}"))
+        summed = figure(table, f"two `signoff web`, {verb}, summed")
+        assert re.match(r"[\d,]+ req/s \([\d,]+ \+ [\d,]+; p50 [\d.]+ / [\d.]+ ms", summed)
+        assert re.match(rf"{RATIO}$", figure(table, f"{verb}, two ÷ one"))
+        for processes in ("one", "two"):
+            assert re.match(CPU_USE, figure(table, f"CPU in cores, {processes} `signoff web`, {verb}"))
