@@ -86,6 +86,10 @@ class Round:
     def rate(self) -> float:
         return sum(load.requests_per_second for load in self.loads)
 
+    @property
+    def rate_per_web_core(self) -> float:
+        return self.rate / sum(self.cpu.web)
+
     def describe(self) -> str:
         if len(self.loads) == 1:
             return describe(self.loads[0])
@@ -220,6 +224,11 @@ def main() -> None:
         results.add(f"one `signoff web`, {verb}", alone.describe())
         results.add(f"two `signoff web`, {verb}, summed", together.describe())
         results.add(f"{verb}, two ÷ one", f"{ratio:.2f}×", f"≥ {GOAL}×", ratio >= GOAL)
+        per_core = (alone.rate_per_web_core, together.rate_per_web_core)
+        results.add(
+            f"{verb}, req/s per core of web, one → two",
+            f"{per_core[0]:,.0f} → {per_core[1]:,.0f} ({per_core[1] / per_core[0]:.2f}×)",
+        )
         results.add(f"CPU in cores, one `signoff web`, {verb}", alone.cpu.describe())
         results.add(f"CPU in cores, two `signoff web`, {verb}", together.cpu.describe())
     results.publish(args)

@@ -90,5 +90,7 @@ def test_scale_out_reports_one_and_two_web_processes(tmp_path: Path, scratch_pos
         summed = figure(table, f"two `signoff web`, {verb}, summed")
         assert re.match(r"[\d,]+ req/s \([\d,]+ \+ [\d,]+; p50 [\d.]+ / [\d.]+ ms", summed)
         assert re.match(rf"{RATIO}$", figure(table, f"{verb}, two ÷ one"))
+        per_core = figure(table, f"{verb}, req/s per core of web, one → two")
+        assert re.match(rf"[\d,]+ → [\d,]+ \({RATIO}\)$", per_core)
         for processes in ("one", "two"):
             assert re.match(CPU_USE, figure(table, f"CPU in cores, {processes} `signoff web`, {verb}"))
