@@ -96,7 +96,7 @@ class Round:
         each = " + ".join(f"{load.requests_per_second:,.0f}" for load in self.loads)
         p50s = " / ".join(f"{load.p50_ms:.1f}" for load in self.loads)
         errors = sum(load.errors + load.timeouts for load in self.loads)
-        failed = f", {errors} errors or timeouts" if errors else ""
+        failed = f", failed: {errors}" if errors else ""
         return f"{self.rate:,.0f} req/s ({each}; p50 {p50s} ms{failed})"
 
 
