@@ -9,6 +9,7 @@ Every benchmark is one command (`python bench/<name>.py`), with small defaults a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -39,9 +40,10 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 REPLY_DOMAIN = "replies.bench.example.com"
 SERVICE_FROM = "signoff@bench.example.com"
 APPROVER = "approver@example.com"
+# The server the PostgreSQL benchmarks make their own databases on (and drop them after).
+POSTGRES_URL = os.environ.get("SIGNOFF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Far above any benchmark's rate: the benchmarks measure the service, not its limits.
 NO_LIMIT = "100000000"
-POSTGRES_URL = os.environ.get("SIGNOFF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -265,6 +267,11 @@ def function_call_body(call_id: str, to: str = APPROVER, run_id: str = "bench") 
     }
 
 
+def function_call_template() -> str:
+    """A function call's JSON body for run_wrk's `post_body_template`: `{n}` is its call_id."""
+    return json.dumps(function_call_body("{n}"))
+
+
 # --- mail in bulk: many requests, many messages over SMTP ------------------------------------
 
 
@@ -342,22 +349,23 @@ def bare_smtp_sink() -> Iterator[int]:
         process.wait(timeout=10)
 
 
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
 @contextmanager
-def fresh_postgres_database(name: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database `name` beside POSTGRES_URL's; its URL. Dropped after."""
-    import psycopg  # only the PostgreSQL runs need it
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database on POSTGRES_URL's server (a name no other run uses), dropped after."""
+    import psycopg  # only the PostgreSQL benchmarks need it
+    from sqlalchemy import make_url
 
-    def drop(admin: psycopg.Connection) -> None:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
+    name = f"{prefix}_{os.getpid()}_{time.time_ns() % 10**9}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        drop(admin)
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            drop(admin)
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def postgres_reachable() -> bool:
@@ -383,6 +391,14 @@ class Load:
     timeouts: int
 
 
+@dataclass(frozen=True)
+class RandomPaths:
+    """URL paths made from `template` by putting a random number from 1 to `count` for `{n}`."""
+
+    template: str
+    count: int
+
+
 def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
@@ -393,9 +409,14 @@ def run_wrk(
     connections: int,
     headers: dict[str, str] | None = None,
     post_body_template: str | None = None,
+    random_paths: RandomPaths | None = None,
 ) -> Load:
-    """wrk (one thread) against `url`; with `post_body_template`, POSTs where `{n}` is unique per request."""
-    script = _wrk_script(headers or {}, post_body_template)
+    """wrk (one thread) against `url`.
+
+    With `post_body_template`, POSTs where `{n}` is unique per request; with `random_paths`,
+    GETs of a path picked at random for each request (on `url`'s host and port).
+    """
+    script = _wrk_script(headers or {}, post_body_template, random_paths)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     try:
@@ -423,22 +444,16 @@ def _lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _wrk_script(headers: dict[str, str], post_body_template: str | None) -> str:
+def _wrk_script(
+    headers: dict[str, str], post_body_template: str | None, random_paths: RandomPaths | None
+) -> str:
     lines = [f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}" for name, value in headers.items()]
+    if post_body_template is not None and random_paths is not None:
+        raise ValueError("wrk runs either unique POSTs or random GETs, not both")
     if post_body_template is not None:
-        before, _, after = post_body_template.partition("{n}")
-        lines += [
-            'wrk.method = "POST"',
-            'wrk.headers["Content-Type"] = "application/json"',
-            "counter = 0",
-            # A random start, so two runs against one store never reuse a call_id.
-            f"prefix = {_lua_string(f'{time.time_ns():x}')}",
-            "request = function()",
-            "  counter = counter + 1",
-            f"  local body = {_lua_string(before)} .. prefix .. '-' .. counter .. {_lua_string(after)}",
-            "  return wrk.format(nil, nil, nil, body)",
-            "end",
-        ]
+        lines += _unique_posts(post_body_template)
+    if random_paths is not None:
+        lines += _random_gets(random_paths)
     lines += [
         "done = function(summary, latency, requests)",
         "  local e = summary.errors",
@@ -447,6 +462,33 @@ def _wrk_script(headers: dict[str, str], post_body_template: str | None) -> str:
         "end",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _unique_posts(body_template: str) -> list[str]:
+    before, _, after = body_template.partition("{n}")
+    return [
+        'wrk.method = "POST"',
+        'wrk.headers["Content-Type"] = "application/json"',
+        "counter = 0",
+        # A random start, so two runs against one store never reuse a call_id.
+        f"prefix = {_lua_string(f'{time.time_ns():x}')}",
+        "request = function()",
+        "  counter = counter + 1",
+        f"  local body = {_lua_string(before)} .. prefix .. '-' .. counter .. {_lua_string(after)}",
+        "  return wrk.format(nil, nil, nil, body)",
+        "end",
+    ]
+
+
+def _random_gets(paths: RandomPaths) -> list[str]:
+    before, _, after = paths.template.partition("{n}")
+    return [
+        f"math.randomseed({time.time_ns() % 2**31})",
+        "request = function()",
+        f"  local path = {_lua_string(before)} .. math.random(1, {paths.count}) .. {_lua_string(after)}",
+        "  return wrk.format(nil, path)",
+        "end",
+    ]
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -462,6 +504,15 @@ def _parse_wrk(output: str) -> Load:
 def _wrk_ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
     return float(number) * _WRK_UNITS[unit]
+
+
+def describe(load: Load) -> str:
+    """A wrk run as one table cell: rate, latency, and what went wrong if anything did."""
+    errors = f", {load.errors} errors" if load.errors else ""
+    errors += f", {load.timeouts} over wrk's 2 s timeout" if load.timeouts else ""
+    return (
+        f"{load.requests_per_second:,.0f} req/s (p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors})"
+    )
 
 
 # --- results ---------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ server's `test` database, beside which a fresh one is made), skipped when it is 
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 
 from harness import (
@@ -78,7 +77,7 @@ def main() -> None:
     )
     add_figures(results, "1 `signoff worker`, SQLite", measure(count))
     if postgres_reachable():
-        with fresh_postgres_database(f"signoff_bench_outbound_{uuid.uuid4().hex[:8]}") as url:
+        with fresh_postgres_database("signoff_bench_outbound") as url:
             add_figures(
                 results, "2 `signoff worker`, PostgreSQL", measure(count, workers=2, database_url=url)
             )

@@ -13,7 +13,6 @@ of bench/bare_app.py under the same uvicorn and a2wsgi setup, and drives each wi
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -25,18 +24,16 @@ from harness import (
     Service,
     answers,
     arguments,
+    describe,
     free_port,
     function_call_body,
+    function_call_template,
     run_wrk,
     service,
     wait_until,
 )
 
 GET_GOAL, POST_GOAL = 0.6, 0.3
-
-
-def post_template() -> str:
-    return json.dumps(function_call_body("{n}"))
 
 
 def measure_signoff(role: str, seconds: float, connections: int) -> tuple[Load, Load]:
@@ -54,7 +51,9 @@ def measure_api(running: Service, seconds: float, connections: int) -> tuple[Loa
     )
     created.raise_for_status()
     get = run_wrk(f"{running.api_url}/function_calls/read-me", seconds, connections, headers)
-    post = run_wrk(f"{running.api_url}/function_calls", seconds, connections, headers, post_template())
+    post = run_wrk(
+        f"{running.api_url}/function_calls", seconds, connections, headers, function_call_template()
+    )
     return get, post
 
 
@@ -65,19 +64,11 @@ def measure_bare(seconds: float, connections: int) -> tuple[Load, Load]:
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: answers(f"{base}/healthz"), "the bare app to answer")
         get = run_wrk(f"{base}/bare/read-me", seconds, connections)
-        post = run_wrk(f"{base}/bare", seconds, connections, post_body_template=post_template())
+        post = run_wrk(f"{base}/bare", seconds, connections, post_body_template=function_call_template())
         return get, post
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def describe(load: Load) -> str:
-    errors = f", {load.errors} errors" if load.errors else ""
-    errors += f", {load.timeouts} over wrk's 2 s timeout" if load.timeouts else ""
-    return (
-        f"{load.requests_per_second:,.0f} req/s (p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors})"
-    )
 
 
 def main() -> None:

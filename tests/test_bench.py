@@ -12,21 +12,17 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-NEEDS_POSTGRES = (
-    "PostgreSQL is not reachable: start one (or set SIGNOFF_TEST_POSTGRES_URL) for the outbound "
-    "benchmark's two-worker figures; the one-worker figures were checked"
-)
-NEEDS_WRK = "wrk is not installed: `apt-get install wrk` to run the throughput benchmark's smoke test"
+NEEDS_WRK = "wrk is not installed: `apt-get install wrk` to run the benchmarks' smoke tests"
 
 
-def run_quick(script: str, results: Path, env: dict[str, str] | None = None) -> str:
+def run_quick(script: str, results: Path, **env: str) -> str:
     completed = subprocess.run(
         [sys.executable, str(BENCH / script), "--quick", "--results", str(results)],
-        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
+        env={**os.environ, **env},
     )
     assert completed.returncode == 0, completed.stderr
     return results.read_text()
@@ -38,11 +34,19 @@ def figure(table: str, measure: str) -> str:
     return row.group(1).strip()
 
 
-def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> None:
+RATE = r"[\d,]+ req/s \(p50 [\d.]+ ms, p99 [\d.]+ ms"
+RATIO = r"[\d.]+\u00d7"
+
+
+def needs_wrk() -> None:
     if shutil.which("wrk") is None:
         if os.environ.get("SIGNOFF_TEST_REQUIRE_WRK"):
             pytest.fail(NEEDS_WRK)
         pytest.skip(NEEDS_WRK)
+
+
+def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> None:
+    needs_wrk()
     table = run_quick("throughput.py", tmp_path / "results.md")
     assert re.search(r"commit \S+ · \d+ cores", table)
     for measure in (
@@ -67,19 +71,45 @@ def test_inbound_reports_replies_per_second_beside_the_bare_sink(tmp_path: Path)
     assert re.match(r"[\d.]+\u00d7$", figure(table, "`signoff smtpd` ÷ bare sink"))
 
 
-def test_outbound_reports_emails_per_second_into_the_sink(tmp_path: Path) -> None:
-    postgres_url = os.environ.get("SIGNOFF_TEST_POSTGRES_URL")
-    env = {"SIGNOFF_BENCH_POSTGRES_URL": postgres_url} if postgres_url else {}
-    table = run_quick("outbound.py", tmp_path / "results.md", env)
-    postgres_missing = "PostgreSQL not reachable" in table
-    if postgres_missing and os.environ.get("SIGNOFF_TEST_REQUIRE_POSTGRES") == "1":
-        pytest.fail(NEEDS_POSTGRES)
-    workers = ["1 `signoff worker`, SQLite"] + (
-        [] if postgres_missing else ["2 `signoff worker`, PostgreSQL"]
-    )
-    for who in workers:
+def test_outbound_reports_emails_per_second_into_the_sink(tmp_path: Path, scratch_postgres_url: str) -> None:
+    table = run_quick("outbound.py", tmp_path / "results.md", SIGNOFF_BENCH_POSTGRES_URL=scratch_postgres_url)
+    for who in ("1 `signoff worker`, SQLite", "2 `signoff worker`, PostgreSQL"):
         for measure in (f"{who}: first email to last", f"{who}: start to last email"):
             assert re.match(r"[\d,]+ emails/s$", figure(table, measure))
         assert re.match(r"[\d.]+ s$", figure(table, f"{who}: start to first email"))
-    if postgres_missing:
-        pytest.skip(NEEDS_POSTGRES)
+
+
+def test_growth_reports_both_stores_at_both_sizes(tmp_path: Path, scratch_postgres_url: str) -> None:
+    needs_wrk()
+    table = run_quick("growth.py", tmp_path / "results.md", SIGNOFF_BENCH_POSTGRES_URL=scratch_postgres_url)
+    for store in ("SQLite", "PostgreSQL"):
+        for verb in ("GET status", "POST create"):
+            for size in ("1,000", "10,000"):
+                assert re.match(RATE, figure(table, f"{store} {verb}, {size} stored"))
+            assert re.match(
+                rf"{RATIO} \(p50 {RATIO}\)$", figure(table, f"{store} {verb} slowdown, 10,000 ÷ 1,000")
+            )
+        assert re.match(r"[\d.]+ s$", figure(table, f"{store} seeding 9,000 requests"))
+    assert re.match(r"\d+ s$", figure(table, "wall clock, both stores, seeding included"))
+
+
+CPU_USE = (
+    r"web [\d.]+( \+ [\d.]+)?, PostgreSQL [\d.]+, wrk [\d.]+, "
+    r"rest of the machine -?[\d.]+, idle [\d.]+ \(of \d+\)$"
+)
+
+
+def test_scale_out_reports_one_and_two_web_processes(tmp_path: Path, scratch_postgres_url: str) -> None:
+    needs_wrk()
+    table = run_quick(
+        "scale_out.py", tmp_path / "results.md", SIGNOFF_BENCH_POSTGRES_URL=scratch_postgres_url
+    )
+    for verb in ("GET status", "POST create"):
+        assert re.match(RATE, figure(table, f"one `signoff web`, {verb}"))
+        summed = figure(table, f"two `signoff web`, {verb}, summed")
+        assert re.match(r"[\d,]+ req/s \([\d,]+ \+ [\d,]+; p50 [\d.]+ / [\d.]+ ms", summed)
+        assert re.match(rf"{RATIO}$", figure(table, f"{verb}, two ÷ one"))
+        per_core = figure(table, f"{verb}, req/s per core of web, one → two")
+        assert re.match(rf"[\d,]+ → [\d,]+ \({RATIO}\)$", per_core)
+        for processes in ("one", "two"):
+            assert re.match(CPU_USE, figure(table, f"CPU in cores, {processes} `signoff web`, {verb}"))
