@@ -81,9 +81,6 @@ def _recipients(spec: Any) -> list[str]:
 
 def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, int]:
     session = db()
-    existing = find_request(session, g.project_id, kind, call_id)
-    if existing is not None:
-        return jsonify(wire_body(existing)), 200
     recipients = _recipients(spec)
     _check_quorum(spec, recipients)
     scheduled = _schedule_addresses(spec)
@@ -117,7 +114,8 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
         session.rollback()
         raise InvalidRequest(f"spec.channel.email.template: {exc}") from exc
     except IntegrityError:
-        # The same call_id arrived twice at once; the other one won, so answer with it.
+        # The call_id is taken (a retry, or two at once): answer with the request stored first.
+        # Inserting first and looking up only then saves a query on every create.
         session.rollback()
         existing = find_request(session, g.project_id, kind, call_id)
         if existing is None:

@@ -7,9 +7,10 @@ worker loop, a CLI command) is the caller's business.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,6 +91,7 @@ def _create_engine(url: URL) -> Engine:
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
     )
     event.listen(engine, "connect", _tune_sqlite)
+    WriterQueue(SQLITE_BUSY_TIMEOUT_SECONDS).attach(engine)
     return engine
 
 
@@ -99,3 +101,42 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+class WriterQueue:
+    """Lets one transaction of this process write to SQLite at a time, in arrival order.
+
+    SQLite admits one writer and makes the rest retry with growing sleeps (up to 100 ms a
+    try), so under load a write waits far longer than the writer ahead of it takes. The
+    threads of one process queue here instead; other processes still meet SQLite's lock.
+    A transaction takes its turn at its first write and gives it up when its connection
+    goes back to the pool, after the commit or rollback has finished.
+    """
+
+    _HOLDS_TURN = "signoff_holds_write_turn"
+
+    def __init__(self, patience_seconds: float) -> None:
+        self._turn = threading.Lock()
+        self._patience_seconds = patience_seconds
+
+    def attach(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "checkin", self._on_checkin)
+
+    def _before_execute(self, connection: Connection, *args: Any) -> None:
+        statement: str = args[1]
+        if connection.info.get(self._HOLDS_TURN) or _only_reads(statement):
+            return
+        # Past SQLite's own patience, write anyway: SQLite's lock still keeps writes apart.
+        if self._turn.acquire(timeout=self._patience_seconds):
+            connection.info[self._HOLDS_TURN] = True
+        else:
+            log.warning("waited %s s for this process's turn to write to SQLite", self._patience_seconds)
+
+    def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(self._HOLDS_TURN, False):
+            self._turn.release()
+
+
+def _only_reads(statement: str) -> bool:
+    return statement.lstrip()[:7].upper().startswith(("SELECT", "PRAGMA", "EXPLAIN"))
