@@ -49,3 +49,28 @@ def test_throughput_reports_each_role_beside_the_bare_route(tmp_path: Path) -> N
         assert re.match(r"[\d,]+ req/s \(p50 [\d.]+ ms, p99 [\d.]+ ms\)$", figure(table, measure))
     for ratio in ("`signoff web` GET ÷ bare GET", "`signoff serve` POST ÷ bare POST"):
         assert re.match(r"[\d.]+\u00d7$", figure(table, ratio))
+
+
+SPREAD = r"-?[\d.]+ / -?[\d.]+ / -?[\d.]+ ms"
+
+
+def test_resume_latency_reports_the_sdk_agent_beside_the_poller(tmp_path: Path) -> None:
+    table = run_quick("resume_latency.py", tmp_path / "results.md")
+    for measure in (
+        "SDK agent resumed after the POST's answer p50 / p95 / p99",
+        "SDK agent resumed after the POST was sent p50 / p95 / p99",
+        "approve POST answered p50 / p95 / p99",
+    ):
+        assert re.match(rf"{SPREAD}$", figure(table, measure))
+    poller = figure(table, "3 s poller resumed after the POST's answer p50 / p95 / p99")
+    assert re.match(rf"{SPREAD} \(mean \d+ ms\)$", poller)
+
+
+def test_waiting_agents_reports_wakes_threads_and_memory(tmp_path: Path) -> None:
+    table = run_quick("waiting_agents.py", tmp_path / "results.md")
+    assert figure(table, "waiting agents") == "200"
+    assert re.match(r"[\d.]+ s \([\d,]+ opened/s\)$", figure(table, "all long-polls open"))
+    assert re.match(r"[\d.]+ s \([\d,]+ decisions/s\)$", figure(table, "decision burst"))
+    assert re.match(rf"{SPREAD}$", figure(table, "wake after decision sent p50 / p95 / p99"))
+    assert re.match(r"\d+$", figure(table, "server threads while all wait"))
+    assert re.match(r"\d+ MB$", figure(table, "server peak RSS"))
