@@ -9,10 +9,12 @@ Every benchmark is one command (`python bench/<name>.py`), with small defaults a
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
 import re
+import resource
 import shutil
 import smtplib
 import socket
@@ -34,6 +36,12 @@ from typing import Any
 
 import requests
 from aiosmtpd.controller import Controller
+
+from signoff import FunctionCallSpec
+from signoff_service.store.db import Database
+from signoff_service.store.keys import get_or_create_project
+from signoff_service.store.models import FUNCTION_CALL
+from signoff_service.store.requests import add_request
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "RESULTS.md"
@@ -600,3 +608,80 @@ def arguments(description: str, **defaults: int) -> argparse.Namespace:
     for name, default in defaults.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
     return parser.parse_args()
+
+
+# --- waiting agents: many connections at once, a store filled ahead ---------------------------
+
+
+def raise_open_file_limit() -> int:
+    """Lift this process's open-file limit to the hard limit; services started after inherit it."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection on asyncio, so thousands fit in one process."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._host = host
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> HttpConnection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, f"{host}:{port}")
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes = b"",
+        timeout: float = 60.0,
+    ) -> tuple[int, bytes]:
+        """Send one request and read its answer: (status, body). Answers need a Content-Length."""
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        length = f"Content-Length: {len(body)}\r\n" if body else ""
+        start = f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n{head}{length}\r\n"
+        self._writer.write(start.encode() + body)
+        await self._writer.drain()
+        answer_head = await asyncio.wait_for(self._reader.readuntil(b"\r\n\r\n"), timeout)
+        status = int(answer_head.split(b" ", 2)[1])
+        content_length = re.search(rb"(?im)^content-length:\s*(\d+)", answer_head)
+        if content_length is None:
+            raise ValueError(f"{method} {path}: an answer without Content-Length: {answer_head!r}")
+        return status, await self._reader.readexactly(int(content_length.group(1)))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def long_poll_waiters(base_url: str) -> int:
+    """How many long-polls the service at `base_url` holds now, from its /metrics."""
+    # Generous: /metrics queues behind every request the service has yet to answer.
+    metrics = requests.get(f"{base_url}/metrics", timeout=120).text
+    return int(float(re.search(r"^signoff_long_poll_waiters (\S+)$", metrics, re.MULTILINE).group(1)))  # type: ignore[union-attr]
+
+
+def fill_store(database_url: str, project: str, call_ids: list[str], to: str = APPROVER) -> None:
+    """Store pending function calls as the API would, minus their emails: far faster than POSTs."""
+    database = Database(database_url)
+    try:
+        database.prepare_schema()
+        with database.sessions.begin() as session:
+            project_id = get_or_create_project(session, project).id
+            for call_id in call_ids:
+                body = function_call_body(call_id, to)
+                add_request(
+                    session,
+                    project_id=project_id,
+                    kind=FUNCTION_CALL,
+                    call_id=call_id,
+                    run_id=str(body["run_id"]),
+                    spec=FunctionCallSpec.model_validate(body["spec"]).model_dump(mode="json"),
+                    recipients=[to],
+                )
+    finally:
+        database.dispose()

@@ -113,3 +113,28 @@ def test_scale_out_reports_one_and_two_web_processes(tmp_path: Path, scratch_pos
         assert re.match(rf"[\d,]+ → [\d,]+ \({RATIO}\)$", per_core)
         for processes in ("one", "two"):
             assert re.match(CPU_USE, figure(table, f"CPU in cores, {processes} `signoff web`, {verb}"))
+
+
+SPREAD = r"-?[\d.]+ / -?[\d.]+ / -?[\d.]+ ms"
+
+
+def test_resume_latency_reports_the_sdk_agent_beside_the_poller(tmp_path: Path) -> None:
+    table = run_quick("resume_latency.py", tmp_path / "results.md")
+    for measure in (
+        "SDK agent resumed after the POST's answer p50 / p95 / p99",
+        "SDK agent resumed after the POST was sent p50 / p95 / p99",
+        "approve POST answered p50 / p95 / p99",
+    ):
+        assert re.match(rf"{SPREAD}$", figure(table, measure))
+    poller = figure(table, "3 s poller resumed after the POST's answer p50 / p95 / p99")
+    assert re.match(rf"{SPREAD} \(mean \d+ ms\)$", poller)
+
+
+def test_waiting_agents_reports_wakes_threads_and_memory(tmp_path: Path) -> None:
+    table = run_quick("waiting_agents.py", tmp_path / "results.md")
+    assert figure(table, "waiting agents") == "200"
+    assert re.match(r"[\d.]+ s \([\d,]+ opened/s\)$", figure(table, "all long-polls open"))
+    assert re.match(r"[\d.]+ s \([\d,]+ decisions/s\)$", figure(table, "decision burst"))
+    assert re.match(rf"{SPREAD}$", figure(table, "wake after decision sent p50 / p95 / p99"))
+    assert re.match(r"\d+$", figure(table, "server threads while all wait"))
+    assert re.match(r"\d+ MB$", figure(table, "server peak RSS"))
