@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
+import time
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -15,6 +17,9 @@ from ..store.db import Database
 log = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+# A relay connection unused this long is closed: relays drop idle clients themselves, and a
+# quiet outbox should not hold one of their connection slots.
+RELAY_IDLE_SECONDS = 5.0
 
 
 class SendError(Exception):
@@ -28,9 +33,21 @@ class SendError(Exception):
 class MailSender(Protocol):
     def send(self, mail_from: str, recipients: list[str], subject: str, body: bytes) -> None: ...
 
+    def close_if_idle(self) -> None:
+        """Nothing is due: let go of what the last sends held open, once it has been idle a while."""
+
+    def close(self) -> None:
+        """The sender is done with: let go of everything it holds."""
+
 
 class SmtpRelay:
-    """A relay reached by smtp://, smtp+starttls:// or smtps://; TLS uses `tls_context` (verifying)."""
+    """A relay reached by smtp://, smtp+starttls:// or smtps://; TLS uses `tls_context` (verifying).
+
+    One connection serves message after message while mail keeps coming, and is closed once
+    idle for RELAY_IDLE_SECONDS. If a reused connection turns out to be gone (the relay hung
+    up or timed us out), the message is tried once more on a fresh connection before the
+    attempt counts as failed. Not thread-safe: one sender per thread.
+    """
 
     def __init__(self, url: str, timeout_seconds: float, tls_context: ssl.SSLContext | None = None) -> None:
         self.timeout_seconds = timeout_seconds
@@ -45,11 +62,13 @@ class SmtpRelay:
         self.port = parts.port or DEFAULT_PORTS[parts.scheme]
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
+        self._client: smtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._local_hostname: str | None = None
 
     def send(self, mail_from: str, recipients: list[str], subject: str, body: bytes) -> None:
         try:
-            with self._connect() as client:
-                client.sendmail(mail_from, recipients, body)
+            self._send_over_a_connection(mail_from, recipients, body)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise SendError(
@@ -69,22 +88,91 @@ class SmtpRelay:
         except (OSError, smtplib.SMTPException) as exc:
             raise SendError(f"relay {self.host}:{self.port} unreachable: {exc}", permanent=False) from exc
 
+    def close_if_idle(self) -> None:
+        if self._client is not None and time.monotonic() - self._last_used >= RELAY_IDLE_SECONDS:
+            self.close()
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()  # it was going away anyway
+
+    def _send_over_a_connection(self, mail_from: str, recipients: list[str], body: bytes) -> None:
+        if self._client is not None:
+            try:
+                self._send_on(self._client, mail_from, recipients, body)
+                return
+            except Exception as exc:
+                if not _connection_lost(exc):
+                    raise
+                log.info(
+                    "relay %s:%s closed a reused connection (%s); sending on a new one",
+                    self.host,
+                    self.port,
+                    exc,
+                )
+        self._client = self._connect()
+        self._send_on(self._client, mail_from, recipients, body)
+
+    def _send_on(self, client: smtplib.SMTP, mail_from: str, recipients: list[str], body: bytes) -> None:
+        """After a failure the connection is closed: its state is not to be trusted again."""
+        try:
+            client.sendmail(mail_from, recipients, body)
+        except Exception:
+            client.close()
+            self._client = None
+            raise
+        self._last_used = time.monotonic()
+
     def _connect(self) -> smtplib.SMTP:
+        if self._local_hostname is None:
+            # smtplib would look our name up again for every connection.
+            self._local_hostname = socket.getfqdn()
         if self.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout_seconds, context=self.tls_context
+                self.host,
+                self.port,
+                local_hostname=self._local_hostname,
+                timeout=self.timeout_seconds,
+                context=self.tls_context,
             )
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds)
+            client = smtplib.SMTP(
+                self.host, self.port, local_hostname=self._local_hostname, timeout=self.timeout_seconds
+            )
+        try:
             if self.scheme == "smtp+starttls":
                 client.starttls(context=self.tls_context)
-        if self.username:
-            client.login(self.username, self.password or "")
+            if self.username:
+                client.login(self.username, self.password or "")
+        except Exception:
+            client.close()
+            raise
         return client
 
 
 def _all_permanent(codes: list[int]) -> bool:
     return all(code >= 500 for code in codes)
+
+
+# 421: the relay is closing the connection, whatever command it answers.
+CLOSING = 421
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """Whether `exc` says the connection is gone, rather than that the relay refused the message.
+
+    A timeout is not among them: a relay that hangs would most likely hang a new connection too.
+    """
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == CLOSING
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == CLOSING for code, _ in exc.recipients.values())
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError))
 
 
 class DevMailbox:
@@ -97,6 +185,12 @@ class DevMailbox:
         with self._database.sessions.begin() as session:
             devmail.deliver(session, recipients=recipients, subject=subject, body=body)
         log.info("dev mailbox: kept %r for %s", subject, ", ".join(recipients))
+
+    def close_if_idle(self) -> None:
+        """Holds nothing open."""
+
+    def close(self) -> None:
+        """Holds nothing open."""
 
 
 def sender_for(settings: Settings, database: Database) -> MailSender:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import email.policy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import LargeBinary, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import OutboxMessage
-from .types import utcnow
+from .types import TZDateTime, utcnow
 
 EMAIL = "email"
 PENDING = "pending"
@@ -58,62 +58,103 @@ def wire_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=email.policy.SMTP)
 
 
-def claim_next(session: Session, worker: str, lease: timedelta) -> OutboxMessage | None:
-    """Lease the next due row to `worker`; the caller commits before sending.
+# Built once: building SQLAlchemy statements costs more than running them.
+_OUTBOX = OutboxMessage.__table__
+_CLAIMABLE = (
+    _OUTBOX.c.status == PENDING,
+    _OUTBOX.c.next_attempt_at <= bindparam("now"),
+    or_(_OUTBOX.c.claimed_until.is_(None), _OUTBOX.c.claimed_until < bindparam("now")),
+)
+_CLAIM = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(
+            select(_OUTBOX.c.id)
+            .where(*_CLAIMABLE)
+            .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+            .limit(bindparam("batch"))
+            .with_for_update(skip_locked=True)
+        ),
+        *_CLAIMABLE,
+    )
+    .values(claimed_by=bindparam("worker"), claimed_until=bindparam("until", type_=TZDateTime()))
+    .returning(OutboxMessage)
+    .execution_options(synchronize_session=False)
+)
+_HELD_BY_WORKER = (
+    _OUTBOX.c.id == bindparam("row_id"),
+    _OUTBOX.c.claimed_by == bindparam("worker"),
+    _OUTBOX.c.status == PENDING,
+)
+# One attempt made: everything an outcome may change, each left as it was when given None.
+_SETTLE = (
+    update(_OUTBOX)
+    .where(*_HELD_BY_WORKER)
+    .values(
+        attempts=_OUTBOX.c.attempts + 1,
+        claimed_by=None,
+        claimed_until=None,
+        status=bindparam("new_status"),
+        last_error=bindparam("error"),
+        sent_at=bindparam("sent_at", type_=TZDateTime()),
+        next_attempt_at=func.coalesce(bindparam("retry_at", type_=TZDateTime()), _OUTBOX.c.next_attempt_at),
+        body=func.coalesce(bindparam("composed", type_=LargeBinary()), _OUTBOX.c.body),
+    )
+)
+_RELEASE = update(_OUTBOX).where(*_HELD_BY_WORKER).values(claimed_by=None, claimed_until=None)
+
+
+def claim_due(session: Session, worker: str, lease: timedelta, batch: int) -> list[OutboxMessage]:
+    """Lease up to `batch` due rows to `worker`, oldest due first; the caller commits before sending.
 
     One statement, so that on PostgreSQL concurrent workers skip each other's rows and on
     SQLite the write lock is taken at once instead of after a read.
     """
     now = utcnow()
-    claimable = (
-        OutboxMessage.status == PENDING,
-        OutboxMessage.next_attempt_at <= now,
-        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-    )
-    next_due = (
-        select(OutboxMessage.id)
-        .where(*claimable)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    claim = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id == next_due, *claimable)
-        .values(claimed_by=worker, claimed_until=now + lease)
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
-    )
-    return session.scalars(claim).first()
+    params = {"now": now, "until": now + lease, "worker": worker, "batch": batch}
+    rows = session.scalars(_CLAIM, params).all()
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
 
 
 def settle_sent(session: Session, row_id: int, worker: str, composed: bytes | None = None) -> bool:
     """Mark a claimed row sent (keeping the body if the worker `composed` it); False when the
     lease was lost to another worker meanwhile."""
-    values = {"body": composed} if composed is not None else {}
-    return _settle(session, row_id, worker, status=SENT, sent_at=utcnow(), last_error=None, **values)
+    return _settle(session, row_id, worker, SENT, error=None, sent_at=utcnow(), composed=composed)
 
 
 def settle_failed(session: Session, row_id: int, worker: str, error: str, retry_in: timedelta | None) -> bool:
     """Record a failed attempt; with no `retry_in` the message is given up on."""
     if retry_in is None:
-        return _settle(session, row_id, worker, status=FAILED, last_error=error)
-    return _settle(session, row_id, worker, next_attempt_at=utcnow() + retry_in, last_error=error)
+        return _settle(session, row_id, worker, FAILED, error=error)
+    return _settle(session, row_id, worker, PENDING, error=error, retry_at=utcnow() + retry_in)
 
 
-def _settle(session: Session, row_id: int, worker: str, **values: object) -> bool:
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.claimed_by == worker,
-            OutboxMessage.status == PENDING,
-        )
-        .values(attempts=OutboxMessage.attempts + 1, claimed_by=None, claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+def release(session: Session, row_id: int, worker: str) -> None:
+    """Give a claimed row back unattempted: it is due again at once, for any worker."""
+    session.connection().execute(_RELEASE, {"row_id": row_id, "worker": worker})
+
+
+def _settle(
+    session: Session,
+    row_id: int,
+    worker: str,
+    new_status: str,
+    *,
+    error: str | None,
+    sent_at: datetime | None = None,
+    retry_at: datetime | None = None,
+    composed: bytes | None = None,
+) -> bool:
+    params = {
+        "row_id": row_id,
+        "worker": worker,
+        "new_status": new_status,
+        "error": error,
+        "sent_at": sent_at,
+        "retry_at": retry_at,
+        "composed": composed,
+    }
+    return session.connection().execute(_SETTLE, params).rowcount == 1
 
 
 def messages_for_request(session: Session, request_id: int) -> list[OutboxMessage]:

@@ -1,10 +1,13 @@
 """Deliver outbox rows (emails to the relay, webhook POSTs).
 
-Claim one, send it outside any transaction, settle it.
+Claim a batch of due rows (up to BATCH), send them one after another outside any
+transaction, settle them together: two commits for the batch instead of two per message.
 
-The claim is a committed lease, so a crash re-sends at most the message that was in
-flight, and only once its lease has run out. A relay that hangs holds each message up for
-at most the send timeout; retries back off so that an outage delays mail and loses none.
+The claim is a committed lease, so a crash re-sends at most the batch that was in flight,
+and only once its lease has run out. The lease is as long as for one message: the batch's
+messages are sent only while its lease has a whole send's worth of time left, and the rest
+are given back unattempted. A relay that hangs holds each message up for at most the send
+timeout; retries back off so that an outage delays mail and loses none.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -27,6 +34,7 @@ from ..store.models import HumanRequest, OutboxMessage, Webhook
 from ..webhooks import WebhookPoster
 
 log = logging.getLogger(__name__)
+RowT = TypeVar("RowT", HumanRequest, Webhook)
 
 # Also wakes without a signal, for retries coming due and rows written by other processes.
 IDLE_POLL_SECONDS = 1.0
@@ -36,6 +44,10 @@ MAX_RETRY_SECONDS = 300
 # another worker may take the message over, and it could go out twice.
 LEASE_SENDS = 2
 LEASE_MARGIN_SECONDS = 10
+# Of the margin, what is kept for settling the batch once its last message is sent.
+SETTLE_SECONDS = 5
+# Rows claimed at once: at most this many are sent again after a crash.
+BATCH = 20
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -48,6 +60,17 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A leased row with what sending it needs: its webhook, or the request its email is about."""
+
+    row: OutboxMessage
+    webhook: Webhook | None
+    request: HumanRequest | None
+    # Planned at create, composed here: the body goes into the store with the outcome.
+    to_compose: bool
+
+
 class OutboxWorker:
     def __init__(self, runtime: Runtime, sender: MailSender) -> None:
         self._runtime = runtime
@@ -55,7 +78,8 @@ class OutboxWorker:
         send_timeout = runtime.settings.outbound_timeout_seconds
         self._poster = WebhookPoster(send_timeout, runtime.settings.webhook_private_addresses)
         self.name = worker_name()
-        self._lease = timedelta(seconds=LEASE_SENDS * send_timeout + LEASE_MARGIN_SECONDS)
+        self._one_send_seconds = LEASE_SENDS * send_timeout
+        self._lease = timedelta(seconds=self._one_send_seconds + LEASE_MARGIN_SECONDS)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
 
@@ -69,38 +93,72 @@ class OutboxWorker:
 
     def _run(self) -> None:
         wakeup = self._runtime.outbox_wakeup
-        while not self._stopping.is_set():
-            wakeup.clear()
-            try:
-                delivered = self.deliver_next()
-            except Exception:
-                # The loop must outlive a database hiccup; the row stays pending for the next turn.
-                log.exception("outbox: delivery failed")
-                delivered = False
-            if not delivered:
-                wakeup.wait(IDLE_POLL_SECONDS)
+        try:
+            while not self._stopping.is_set():
+                wakeup.clear()
+                try:
+                    delivered = self.deliver_batch()
+                except Exception:
+                    # The loop must outlive a database hiccup; the rows stay pending for the next turn.
+                    log.exception("outbox: delivery failed")
+                    delivered = False
+                if not delivered:
+                    self._sender.close_if_idle()
+                    wakeup.wait(IDLE_POLL_SECONDS)
+        finally:
+            self._sender.close()
 
-    def deliver_next(self) -> bool:
-        """Claim, attempt and settle one due message; False when none was due."""
-        with self._runtime.session() as session:
-            row = outbox.claim_next(session, self.name, self._lease)
-            webhook = session.get(Webhook, row.webhook_id) if row and row.webhook_id else None
-            request = session.get(HumanRequest, row.request_id) if row and row.request_id else None
-        if row is None:
+    def deliver_batch(self) -> bool:
+        """Claim, attempt and settle up to BATCH due messages; False when none was due."""
+        # Taken before the claim, so that it runs out no later than the lease in the store.
+        lease_ends = time.monotonic() + self._lease.total_seconds()
+        claimed = self._claim()
+        if not claimed:
             return False
-        composing = row.body is None
-        error = self._attempt(row, webhook, request)
+        outcomes: list[tuple[Claimed, SendError | None]] = []
+        try:
+            for item in claimed:
+                if time.monotonic() + self._one_send_seconds + SETTLE_SECONDS > lease_ends:
+                    break
+                outcomes.append((item, self._attempt(item.row, item.webhook, item.request)))
+            unsent = claimed[len(outcomes) :]
+        except Exception:
+            # What went out is recorded all the same; the message that raised keeps its lease.
+            unsent = claimed[len(outcomes) + 1 :]
+            raise
+        finally:
+            self._settle_batch(outcomes, unsent)
+        return True
+
+    def _settle_batch(self, outcomes: list[tuple[Claimed, SendError | None]], unsent: list[Claimed]) -> None:
+        """One transaction: each outcome recorded (while the lease is still ours), the rest given back."""
         with self._runtime.session() as session:
-            if error is None:
-                settled = outbox.settle_sent(session, row.id, self.name, row.body if composing else None)
-                if settled:
-                    _record_delivered(session, row)
-            else:
-                retry_in = None if error.permanent else retry_delay(row.attempts + 1)
-                settled = outbox.settle_failed(session, row.id, self.name, str(error), retry_in)
+            for item, error in outcomes:
+                self._settle(session, item, error)
+            for item in unsent:
+                outbox.release(session, item.row.id, self.name)
+
+    def _claim(self) -> list[Claimed]:
+        with self._runtime.session() as session:
+            rows = outbox.claim_due(session, self.name, self._lease, BATCH)
+            requests = _by_id(session, HumanRequest, {row.request_id for row in rows})
+            hooks = _by_id(session, Webhook, {row.webhook_id for row in rows})
+        return [
+            Claimed(row, hooks.get(row.webhook_id), requests.get(row.request_id), to_compose=row.body is None)
+            for row in rows
+        ]
+
+    def _settle(self, session: Session, item: Claimed, error: SendError | None) -> None:
+        row = item.row
+        if error is None:
+            settled = outbox.settle_sent(session, row.id, self.name, row.body if item.to_compose else None)
+            if settled and item.request is not None:
+                _record_delivered(session, row, item.request)
+        else:
+            retry_in = None if error.permanent else retry_delay(row.attempts + 1)
+            settled = outbox.settle_failed(session, row.id, self.name, str(error), retry_in)
         if not settled:
             log.warning("outbox: message %s outlived its lease; another worker took it over", row.id)
-        return True
 
     def _attempt(
         self, row: OutboxMessage, webhook: Webhook | None, request: HumanRequest | None
@@ -130,10 +188,14 @@ class OutboxWorker:
         return outbox.wire_bytes(mail.message)
 
 
-def _record_delivered(session: Session, row: OutboxMessage) -> None:
-    request = session.get(HumanRequest, row.request_id) if row.request_id is not None else None
-    if request is None:
-        return
+def _by_id(session: Session, model: type[RowT], ids: set[int | None]) -> dict[int | None, RowT]:
+    wanted = ids - {None}
+    if not wanted:
+        return {}
+    return {found.id: found for found in session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
+def _record_delivered(session: Session, row: OutboxMessage, request: HumanRequest) -> None:
     if row.kind == webhooks.WEBHOOK:
         audit.record(
             session,
