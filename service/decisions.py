@@ -31,6 +31,32 @@ def decide(session: Session, request: HumanRequest, decision: Decision) -> bool:
     return _record(session, request, decision)
 
 
+def recorded_for(session: Session, request: HumanRequest, person: str) -> Decision | None:
+    """What `decide` recorded for `person` through a voting channel: their vote where votes
+    count, else the request's decision if it was theirs."""
+    if counts_votes(request):
+        vote = votes.vote_of(session, request.id, person)
+        if vote is None:
+            return None
+        return Decision(
+            vote.voter,
+            vote.channel,
+            approved=vote.approved,
+            comment=vote.comment,
+            option_name=vote.option_name,
+        )
+    if request.decided_by != person or request.decided_via not in VOTING_CHANNELS:
+        return None
+    return Decision(
+        person,
+        request.decided_via,
+        approved=request.approved,
+        comment=request.comment,
+        response=request.response,
+        option_name=request.option_name,
+    )
+
+
 def counts_votes(request: HumanRequest) -> bool:
     return request.kind == FUNCTION_CALL and request.spec.get("approval_rule", "first") != "first"
 

@@ -30,7 +30,10 @@ EVENT_HEADER = "X-Signoff-Event"
 
 def queue_event(session: Session, request: HumanRequest, event: str, *, actor: str, channel: str) -> None:
     """Queue `event` for every webhook of the request's project (the request as now stored)."""
-    hooks = webhooks.active_webhooks(session, request.project_id)
+    # The caller's pending rows (the event being recorded) cannot change which hooks are
+    # active; they are written with its transaction, in one flush instead of two.
+    with session.no_autoflush:
+        hooks = webhooks.active_webhooks(session, request.project_id)
     if not hooks:
         return
     # Imported here: the api package imports the views, and they record events through audit.

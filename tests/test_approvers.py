@@ -10,6 +10,7 @@ from signoff_testing import (
     link_after,
     reply_headers,
     send_email,
+    text_body,
     unique_address,
     wait_until,
 )
@@ -110,6 +111,32 @@ def test_a_quorum_can_outvote_a_reject_when_the_request_says_so(
         headers=reply_headers(question),
     )
     wait_until(lambda: status_of(service, project_key, "quorum-2")["approved"] is True, what="the quorum")
+
+
+def test_each_email_vote_is_confirmed_with_the_vote_it_recorded(
+    service: RunningService, mail_sink: MailSink, project_key: str
+) -> None:
+    people = [unique_address(f"qe{n}") for n in range(3)]
+    created = ask_many(
+        service, project_key, "quorum-3", people, approval_rule="quorum", quorum=2, any_reject_rejects=False
+    )
+    assert created.status_code == 201
+    for person, answer in [(people[0], "Reject, the freeze is on"), (people[1], "Approved, looks good")]:
+        question = mail_sink.wait_for_mail_to(person)
+        send_email(
+            service.smtp_port,
+            mail_from=person,
+            to=str(question["Reply-To"]),
+            body=answer,
+            headers=reply_headers(question),
+        )
+    rejected = text_body(mail_sink.wait_for_mail_to(people[0], count=2))
+    approved = text_body(mail_sink.wait_for_mail_to(people[1], count=2))
+    assert "Rejected." in rejected and "the freeze is on" in rejected
+    assert "Approved." in approved and "looks good" in approved
+    # One vote each way, two needed: still open, and nobody else was told anything.
+    assert status_of(service, project_key, "quorum-3")["approved"] is None
+    assert len(mail_sink.messages_to(people[2])) == 1
 
 
 def test_rules_that_cannot_be_met_get_a_422(service: RunningService, project_key: str) -> None:

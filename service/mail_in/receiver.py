@@ -9,24 +9,26 @@ start a mail loop, and a stranger learns nothing from silence.
 from __future__ import annotations
 
 import email
-import email.policy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.errors import MessageError
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from functools import partial
 
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..context import Runtime
-from ..decisions import decide
+from ..decisions import decide, recorded_for
+from ..mail_out.compose import MailComposer, OutgoingMail
 from ..store import inbound, outbox
-from ..store.models import FUNCTION_CALL, HumanRequest, InboundMessage
+from ..store.models import FUNCTION_CALL, HumanRequest, InboundMessage, OutboxMessage
 from ..store.requests import Decision
 from .decision_words import match_response_option, read_approval_reply
 from .errors import AlreadyDecided, EmptyReply, Rejected, Unparseable
+from .headers import INBOUND_POLICY
 from .reply_text import reply_text
 from .steps import (
     Arrival,
@@ -101,7 +103,7 @@ class InboundProcessor:
                 log.info("inbound %s rejected: %s (%s)", row.id, rejection.reason, rejection.detail)
                 return
             inbound.record_outcome(row, status=inbound.ACCEPTED, request_id=accepted.request.id)
-            self._confirm(session, accepted)
+            self._confirm(session, row, accepted)
             log.info("inbound %s answered request %s", row.id, accepted.request.id)
         self._runtime.request_decided(accepted.request.id)
         self._runtime.mail_queued()
@@ -129,12 +131,36 @@ class InboundProcessor:
             raise AlreadyDecided("another answer was recorded first", request.id)
         return AcceptedReply(request, arrival, sender, decision)
 
-    def _confirm(self, session: Session, accepted: AcceptedReply) -> None:
-        # Written with the outcome, in one transaction: exactly one confirmation per reply.
-        mail = self._runtime.composer.confirmation_email(
-            accepted.request, accepted.arrival.message, accepted.sender, describe(accepted.decision)
+    def _confirm(self, session: Session, row: InboundMessage, accepted: AcceptedReply) -> None:
+        # Planned with the outcome, in one transaction: exactly one confirmation per reply.
+        # The worker composes it (`compose_confirmation`) when it sends it.
+        planned = self._runtime.composer.planned_confirmation(
+            accepted.request, accepted.arrival.message, accepted.sender
         )
-        outbox.enqueue(session, mail.message, mail.envelope_to, accepted.request.id)
+        outbox.enqueue_to_compose(
+            session,
+            accepted.request.id,
+            planned.recipient,
+            mail_from=planned.mail_from,
+            subject=planned.subject,
+            message_id=planned.message_id,
+            confirms_inbound_id=row.id,
+        )
+
+
+def compose_confirmation(
+    session: Session, composer: MailComposer, request: HumanRequest, planned: OutboxMessage
+) -> OutgoingMail | None:
+    """The confirmation `planned` stands for, from the reply it confirms and the answer
+    recorded for its sender; None when either is gone."""
+    reply = session.get(InboundMessage, planned.confirms_inbound_id)
+    sender = planned.recipients[0]
+    recorded = recorded_for(session, request, sender)
+    if reply is None or recorded is None:
+        return None
+    # Its headers were read when the reply was accepted; the thread needs only those.
+    headers = BytesHeaderParser(policy=INBOUND_POLICY).parsebytes(reply.raw)
+    return composer.confirmation_email(request, headers, sender, describe(recorded), planned.message_id)
 
 
 def describe(decision: Decision) -> str:
@@ -149,7 +175,7 @@ def describe(decision: Decision) -> str:
 
 def _parse(raw: bytes) -> EmailMessage:
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(raw, policy=INBOUND_POLICY)
         message.get_content_type()
     except PARSE_ERRORS as exc:
         raise Unparseable(f"cannot parse the message: {exc}") from exc

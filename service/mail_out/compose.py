@@ -123,15 +123,23 @@ class MailComposer:
         """The email a `PlannedMail` stood for, under the Message-ID it was given."""
         return self._request_email(request, recipient, Audience.of(request), None, message_id)
 
+    def planned_confirmation(self, request: HumanRequest, reply: EmailMessage, sender: str) -> PlannedMail:
+        """The confirmation of `reply`, to compose at send time with `confirmation_email`."""
+        return PlannedMail(
+            sender,
+            self._settings.mail_from,
+            self._confirmation_subject(request, reply),
+            self._new_message_id(),
+        )
+
     def confirmation_email(
-        self, request: HumanRequest, reply: EmailMessage, sender: str, recorded: str
+        self, request: HumanRequest, reply: EmailMessage, sender: str, recorded: str, message_id: str
     ) -> OutgoingMail:
         """A short note to the person who replied, in their thread, saying what we recorded."""
-        replied_to = str(reply.get("Subject", "")).strip() or self._subject(request)
-        subject = replied_to if replied_to.lower().startswith("re:") else f"Re: {replied_to}"
+        subject = self._confirmation_subject(request, reply)
         variables = {"subject": subject, "recorded": recorded, "run_id": request.run_id}
         rendered = self.render("confirmation", {**variables, "context": None, "escalation_msg": None})
-        message = self._message(rendered, request)
+        message = self._message(rendered, request, message_id)
         message["To"] = sender
         message.replace_header("Auto-Submitted", AUTO_REPLIED)
         reply_id = str(reply.get("Message-ID", "")).strip()
@@ -139,6 +147,10 @@ class MailComposer:
             message["In-Reply-To"] = thread_ids(reply_id)
             message["References"] = thread_ids(str(reply.get("References", "")), reply_id)
         return OutgoingMail(message, [sender])
+
+    def _confirmation_subject(self, request: HumanRequest, reply: EmailMessage) -> str:
+        replied_to = str(reply.get("Subject", "")).strip() or self._subject(request)
+        return header_safe(replied_to if replied_to.lower().startswith("re:") else f"Re: {replied_to}")
 
     def render(self, folder: str, variables: dict[str, Any]) -> RenderedMail:
         def render_file(name: str) -> str:

@@ -153,6 +153,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(Text)
     # None until the worker composes it from the request (see mail_out.compose).
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Set on the confirmation of a reply: the worker composes it from that stored reply.
+    confirms_inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), default=None)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[timestamp] = mapped_column(default=utcnow)

@@ -36,9 +36,17 @@ def enqueue(
 
 
 def enqueue_to_compose(
-    session: Session, request_id: int, recipient: str, *, mail_from: str, subject: str, message_id: str
+    session: Session,
+    request_id: int,
+    recipient: str,
+    *,
+    mail_from: str,
+    subject: str,
+    message_id: str,
+    confirms_inbound_id: int | None = None,
 ) -> None:
-    """Queue an email to `recipient` that the worker composes from the request when it sends it."""
+    """Queue an email to `recipient` that the worker composes when it sends it: from the
+    request, or as the confirmation of the reply `confirms_inbound_id`."""
     session.add(
         OutboxMessage(
             request_id=request_id,
@@ -47,6 +55,7 @@ def enqueue_to_compose(
             recipients=[recipient],
             subject=subject,
             body=None,
+            confirms_inbound_id=confirms_inbound_id,
         )
     )
 

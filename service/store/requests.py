@@ -121,8 +121,17 @@ def add_recipients(session: Session, request: HumanRequest, addresses: list[str]
     return new
 
 
+# Reads nothing the caller may have pending: not flushing first keeps a write (and SQLite's
+# write lock) from starting before the reply's checks are done.
+_BY_REPLY_TOKEN = (
+    select(HumanRequest)
+    .where(HumanRequest.reply_token == bindparam("token"))
+    .execution_options(autoflush=False)
+)
+
+
 def request_by_reply_token(session: Session, token: str) -> HumanRequest | None:
-    return session.scalar(select(HumanRequest).where(HumanRequest.reply_token == token.lower()))
+    return session.scalar(_BY_REPLY_TOKEN, {"token": token.lower()})
 
 
 def request_by_sent_message_ids(session: Session, message_ids: Iterable[str]) -> HumanRequest | None:
@@ -138,27 +147,34 @@ def request_by_sent_message_ids(session: Session, message_ids: Iterable[str]) ->
     )
 
 
+_DECISION_FIELDS = (
+    "approved",
+    "comment",
+    "response",
+    "option_name",
+    "decided_by",
+    "decided_via",
+    "timed_out",
+)
+_RECORD_DECISION = (
+    update(HumanRequest)
+    .where(HumanRequest.id == bindparam("request_id"), HumanRequest.responded_at.is_(None))
+    .values(
+        responded_at=bindparam("decided_at"),
+        **{field: bindparam(f"decided_{field}") for field in _DECISION_FIELDS},
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def record_decision(session: Session, request_id: int, decision: Decision) -> bool:
     """Record `decision` unless the request was already decided; True when this one counted.
 
     The check and the write are one UPDATE, so two people deciding at the same moment
     on two nodes cannot both win.
     """
-    result = session.execute(
-        update(HumanRequest)
-        .where(HumanRequest.id == request_id, HumanRequest.responded_at.is_(None))
-        .values(
-            responded_at=utcnow(),
-            approved=decision.approved,
-            comment=decision.comment,
-            response=decision.response,
-            option_name=decision.option_name,
-            decided_by=decision.decided_by,
-            decided_via=decision.decided_via,
-            timed_out=decision.timed_out,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    values = {f"decided_{field}": getattr(decision, field) for field in _DECISION_FIELDS}
+    result = session.execute(_RECORD_DECISION, {"request_id": request_id, "decided_at": utcnow(), **values})
     return result.rowcount == 1
 
 

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .models import OutboxMessage, Webhook
@@ -23,14 +23,16 @@ def add_webhook(session: Session, project_id: int, url: str) -> Webhook:
     return webhook
 
 
+# Built once: every decision asks, usually to find none.
+_ACTIVE_WEBHOOKS = (
+    select(Webhook)
+    .where(Webhook.project_id == bindparam("project_id"), Webhook.deleted_at.is_(None))
+    .order_by(Webhook.id)
+)
+
+
 def active_webhooks(session: Session, project_id: int) -> list[Webhook]:
-    return list(
-        session.scalars(
-            select(Webhook)
-            .where(Webhook.project_id == project_id, Webhook.deleted_at.is_(None))
-            .order_by(Webhook.id)
-        )
-    )
+    return list(session.scalars(_ACTIVE_WEBHOOKS, {"project_id": project_id}))
 
 
 def find_webhook(session: Session, project_id: int, webhook_id: int) -> Webhook | None:

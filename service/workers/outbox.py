@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..context import Runtime
+from ..mail_in.receiver import compose_confirmation
+from ..mail_out.compose import OutgoingMail
 from ..mail_out.custom_template import CustomTemplateError
 from ..mail_out.senders import MailSender, SendError
 from ..store import events, outbox, webhooks
@@ -181,11 +183,20 @@ class OutboxWorker:
     def _compose(self, row: OutboxMessage, request: HumanRequest | None) -> bytes:
         if request is None:
             raise SendError("its request is gone", permanent=True)
+        if row.confirms_inbound_id is not None:
+            return outbox.wire_bytes(self._confirmation(row, request).message)
         try:
             mail = self._runtime.composer.request_email(request, row.recipients[0], row.message_id)
         except CustomTemplateError as exc:
             raise SendError(f"the request's template failed: {exc}", permanent=True) from exc
         return outbox.wire_bytes(mail.message)
+
+    def _confirmation(self, row: OutboxMessage, request: HumanRequest) -> OutgoingMail:
+        with self._runtime.session() as session:
+            mail = compose_confirmation(session, self._runtime.composer, request, row)
+        if mail is None:
+            raise SendError("the reply it confirms or its recorded answer is gone", permanent=True)
+        return mail
 
 
 def _by_id(session: Session, model: type[RowT], ids: set[int | None]) -> dict[int | None, RowT]:
