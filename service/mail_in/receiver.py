@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..context import Runtime
 from ..decisions import decide, recorded_for
+from ..headers import MAIL_POLICY
 from ..mail_out.compose import MailComposer, OutgoingMail
 from ..store import inbound, outbox
 from ..store.models import FUNCTION_CALL, HumanRequest, InboundMessage, OutboxMessage
 from ..store.requests import Decision
 from .decision_words import match_response_option, read_approval_reply
 from .errors import AlreadyDecided, EmptyReply, Rejected, Unparseable
-from .headers import INBOUND_POLICY
 from .reply_text import reply_text
 from .steps import (
     Arrival,
@@ -159,7 +159,7 @@ def compose_confirmation(
     if reply is None or recorded is None:
         return None
     # Its headers were read when the reply was accepted; the thread needs only those.
-    headers = BytesHeaderParser(policy=INBOUND_POLICY).parsebytes(reply.raw)
+    headers = BytesHeaderParser(policy=MAIL_POLICY).parsebytes(reply.raw)
     return composer.confirmation_email(request, headers, sender, describe(recorded), planned.message_id)
 
 
@@ -175,7 +175,7 @@ def describe(decision: Decision) -> str:
 
 def _parse(raw: bytes) -> EmailMessage:
     try:
-        message = email.message_from_bytes(raw, policy=INBOUND_POLICY)
+        message = email.message_from_bytes(raw, policy=MAIL_POLICY)
         message.get_content_type()
     except PARSE_ERRORS as exc:
         raise Unparseable(f"cannot parse the message: {exc}") from exc

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ..config import Settings
+from ..headers import MAIL_POLICY
 from ..store.models import FUNCTION_CALL, HumanRequest
 from ..store.types import utcnow
 from ..tokens import APPROVE, REJECT, RESPOND, LinkClaim, LinkSigner
@@ -237,7 +238,7 @@ class MailComposer:
         self, rendered: RenderedMail, request: HumanRequest, message_id: str | None = None
     ) -> EmailMessage:
         settings = self._settings
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         message["From"] = Address(display_name=settings.from_name, addr_spec=settings.mail_from)
         message["Reply-To"] = f"reply+{request.reply_token}@{settings.reply_domain}"
         message["Subject"] = rendered.subject

@@ -1,10 +1,12 @@
-"""The policy inbound mail is parsed with: the stdlib's default, each header value parsed once.
+"""The email policy mail is parsed and composed with: the stdlib's default, each header value
+parsed once.
 
 Under the default policy every read of a header parses its value again and first builds a
 new class to parse it with; the checks, the reading of the answer and the stdlib's own
-walk through the parts read the same few headers dozens of times per message. Parsing is
-a pure function of the name and the value, so the header objects are kept and handed out
-again, to the same message or the next one alike: what any check sees is unchanged.
+walk through the parts read the same few headers dozens of times per message, and every
+email we compose sets the same MIME and sender headers again. Parsing is a pure function of
+the name and the value, so the header objects are kept and handed out again, to the same
+message or the next one alike: what any check sees, and what goes out, is unchanged.
 """
 
 from __future__ import annotations
@@ -43,4 +45,4 @@ class _ParsedOnceRegistry(HeaderRegistry):
         return self[name](name, value)
 
 
-INBOUND_POLICY = EmailPolicy(header_factory=_ParsedOnceRegistry())
+MAIL_POLICY = EmailPolicy(header_factory=_ParsedOnceRegistry())
