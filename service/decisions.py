@@ -84,11 +84,15 @@ def _record(session: Session, request: HumanRequest, decision: Decision) -> bool
 
 def _vote(session: Session, request: HumanRequest, decision: Decision) -> bool:
     # The vote is written first: on SQLite that takes the write lock before any read, and on
-    # PostgreSQL the row lock below orders the tallies of votes cast at the same moment.
+    # PostgreSQL the row lock below orders the tallies of votes cast at the same moment. The
+    # vote's foreign key holds a key-share lock on the request, which FOR UPDATE would wait
+    # on in every other voter at once (a deadlock); FOR NO KEY UPDATE waits only on them.
     vote = votes.add_vote(session, request.id, decision)
     if vote is None:
         return False
-    locked = session.get(HumanRequest, request.id, with_for_update=True, populate_existing=True)
+    locked = session.get(
+        HumanRequest, request.id, with_for_update={"key_share": True}, populate_existing=True
+    )
     if locked is None or locked.is_decided:
         session.delete(vote)
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import requests
 
 from signoff_testing import (
@@ -137,6 +139,30 @@ def test_each_email_vote_is_confirmed_with_the_vote_it_recorded(
     # One vote each way, two needed: still open, and nobody else was told anything.
     assert status_of(service, project_key, "quorum-3")["approved"] is None
     assert len(mail_sink.messages_to(people[2])) == 1
+
+
+def test_replies_voting_at_the_same_moment_are_all_counted_and_confirmed(
+    service: RunningService, mail_sink: MailSink, project_key: str
+) -> None:
+    people = [unique_address(f"rush{n}") for n in range(6)]
+    created = ask_many(service, project_key, "quorum-rush", people, approval_rule="quorum", quorum=6)
+    assert created.status_code == 201
+    questions = [mail_sink.wait_for_mail_to(person) for person in people]
+
+    def reply(person: str, question: object) -> None:
+        send_email(
+            service.smtp_port,
+            mail_from=person,
+            to=str(question["Reply-To"]),  # type: ignore[index]
+            body="Approved",
+            headers=reply_headers(question),  # type: ignore[arg-type]
+        )
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        list(pool.map(reply, people, questions))
+    for person in people:
+        assert "Approved." in text_body(mail_sink.wait_for_mail_to(person, count=2))
+    wait_until(lambda: status_of(service, project_key, "quorum-rush")["approved"] is True, what="six votes")
 
 
 def test_rules_that_cannot_be_met_get_a_422(service: RunningService, project_key: str) -> None:
