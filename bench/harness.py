@@ -578,7 +578,8 @@ def git_commit() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=BENCH_DIR, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # RESULTS.md itself changes with every full run; only other changes make it "+changes".
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!RESULTS.md"],
             cwd=BENCH_DIR,
             capture_output=True,
             text=True,
