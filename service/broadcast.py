@@ -13,10 +13,10 @@ import logging
 import threading
 
 import psycopg
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from .store.db import Database
-from .store.models import HumanRequest
+from .store.requests import decided_among
 from .waiting import DecisionHub, request_ids_waited_on, request_key
 
 log = logging.getLogger(__name__)
@@ -101,10 +101,6 @@ class DecisionBroadcast:
         if not waited:
             return
         with self._database.sessions() as session:
-            decided = session.scalars(
-                select(HumanRequest.id).where(
-                    HumanRequest.id.in_(waited), HumanRequest.responded_at.is_not(None)
-                )
-            )
-            for request_id in decided:
-                self._hub.publish(request_key(request_id))
+            decided = decided_among(session, list(waited))
+        for request_id in decided:
+            self._hub.publish(request_key(request_id))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, select, text, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import FUNCTION_CALL, HumanRequest, OutboxMessage
@@ -80,6 +81,26 @@ def find_status(session: Session, project_id: int, kind: str, call_id: str) -> R
 
 def status_by_id(session: Session, request_id: int) -> Row[Any]:
     return session.execute(_STATUS_BY_ID, {"request_id": request_id}).one()
+
+
+# Which of the waited-on requests are decided, in one statement whose text never changes:
+# the ids go as one value (a JSON array on SQLite, an array on PostgreSQL), not as one bound
+# parameter each, so thousands of waiting agents neither make the statement huge nor fill
+# every connection's statement cache with a new one per count of waiters.
+_DECIDED_AMONG_SQLITE = text(
+    "SELECT id FROM human_requests WHERE responded_at IS NOT NULL "
+    "AND id IN (SELECT value FROM json_each(:ids))"
+)
+_DECIDED_AMONG_POSTGRESQL = text(
+    "SELECT id FROM human_requests WHERE responded_at IS NOT NULL AND id = ANY(:ids)"
+)
+
+
+def decided_among(session: Session, request_ids: list[int]) -> list[int]:
+    """The ids among `request_ids` whose requests are decided."""
+    if session.get_bind().dialect.name == "sqlite":
+        return list(session.scalars(_DECIDED_AMONG_SQLITE, {"ids": json.dumps(request_ids)}))
+    return list(session.scalars(_DECIDED_AMONG_POSTGRESQL, {"ids": request_ids}))
 
 
 def add_request(
