@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -104,6 +104,18 @@ def start_mail_sink(**controller_options: object) -> tuple[MailSink, Controller]
     controller.start()
     sink.port = controller.port
     return sink, controller
+
+
+RelayT = TypeVar("RelayT")
+
+
+def serve_relay(relay: RelayT) -> Iterator[RelayT]:
+    """Run the aiosmtpd handler `relay` on a free loopback port (set as its `port`) until closed."""
+    controller = Controller(relay, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    relay.port = controller.port  # type: ignore[attr-defined]
+    yield relay
+    controller.stop()
 
 
 def text_body(message: EmailMessage) -> str:
@@ -310,6 +322,17 @@ def send_email(
 
 def reply_headers(original: EmailMessage) -> dict[str, str]:
     return {"In-Reply-To": str(original["Message-ID"]), "References": str(original["Message-ID"])}
+
+
+def answer_by_email(smtp_port: int, person: str, question: EmailMessage, answer: str) -> None:
+    """`person` replies to the email `question` with `answer`, in its thread, as a mail client does."""
+    send_email(
+        smtp_port,
+        mail_from=person,
+        to=str(question["Reply-To"]),
+        body=answer,
+        headers=reply_headers(question),
+    )
 
 
 def unique_address(name: str) -> str:

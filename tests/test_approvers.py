@@ -9,9 +9,8 @@ import requests
 from signoff_testing import (
     MailSink,
     RunningService,
+    answer_by_email,
     link_after,
-    reply_headers,
-    send_email,
     text_body,
     unique_address,
     wait_until,
@@ -105,13 +104,7 @@ def test_a_quorum_can_outvote_a_reject_when_the_request_says_so(
     assert click(mail_sink, people[1], "Approve:").status_code == 200
     # An email reply is a vote like a click.
     question = mail_sink.wait_for_mail_to(people[2])
-    send_email(
-        service.smtp_port,
-        mail_from=people[2],
-        to=str(question["Reply-To"]),
-        body="Approved",
-        headers=reply_headers(question),
-    )
+    answer_by_email(service.smtp_port, people[2], question, "Approved")
     wait_until(lambda: status_of(service, project_key, "quorum-2")["approved"] is True, what="the quorum")
 
 
@@ -124,14 +117,7 @@ def test_each_email_vote_is_confirmed_with_the_vote_it_recorded(
     )
     assert created.status_code == 201
     for person, answer in [(people[0], "Reject, the freeze is on"), (people[1], "Approved, looks good")]:
-        question = mail_sink.wait_for_mail_to(person)
-        send_email(
-            service.smtp_port,
-            mail_from=person,
-            to=str(question["Reply-To"]),
-            body=answer,
-            headers=reply_headers(question),
-        )
+        answer_by_email(service.smtp_port, person, mail_sink.wait_for_mail_to(person), answer)
     rejected = text_body(mail_sink.wait_for_mail_to(people[0], count=2))
     approved = text_body(mail_sink.wait_for_mail_to(people[1], count=2))
     assert "Rejected." in rejected and "the freeze is on" in rejected
@@ -149,17 +135,13 @@ def test_replies_voting_at_the_same_moment_are_all_counted_and_confirmed(
     assert created.status_code == 201
     questions = [mail_sink.wait_for_mail_to(person) for person in people]
 
-    def reply(person: str, question: object) -> None:
-        send_email(
-            service.smtp_port,
-            mail_from=person,
-            to=str(question["Reply-To"]),  # type: ignore[index]
-            body="Approved",
-            headers=reply_headers(question),  # type: ignore[arg-type]
-        )
-
     with ThreadPoolExecutor(len(people)) as pool:
-        list(pool.map(reply, people, questions))
+        replies = [
+            pool.submit(answer_by_email, service.smtp_port, person, question, "Approved")
+            for person, question in zip(people, questions, strict=True)
+        ]
+        for reply in replies:
+            reply.result()
     for person in people:
         assert "Approved." in text_body(mail_sink.wait_for_mail_to(person, count=2))
     wait_until(lambda: status_of(service, project_key, "quorum-rush")["approved"] is True, what="six votes")

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
 from signoff_service.store.models import OutboxMessage
@@ -31,10 +30,9 @@ from signoff_testing import (
     MailSink,
     RunningService,
     agent_layer,
-    free_port,
+    answer_by_email,
     link_after,
-    reply_headers,
-    send_email,
+    serve_relay,
     unique_address,
     wait_until,
 )
@@ -67,12 +65,7 @@ class FlakyRelay(MailSink):
 
 @pytest.fixture
 def flaky_relay() -> Iterator[FlakyRelay]:
-    relay = FlakyRelay()
-    controller = Controller(relay, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    relay.port = controller.port
-    yield relay
-    controller.stop()
+    yield from serve_relay(FlakyRelay())
 
 
 @pytest.fixture
@@ -196,13 +189,7 @@ def _reply_load(
             if question is None:
                 return
             answer = f"Answer number {n}."
-            send_email(
-                service.smtp_port,
-                mail_from=person,
-                to=str(question["Reply-To"]),
-                body=answer,
-                headers=reply_headers(question),
-            )
+            answer_by_email(service.smtp_port, person, question, answer)
         except (requests.RequestException, OSError):
             return
         with seen.lock:

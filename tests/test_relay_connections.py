@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from signoff_service.store.models import OutboxMessage
 
-from signoff_testing import MailSink, RunningService, free_port, unique_address, wait_until
+from signoff_testing import MailSink, RunningService, serve_relay, unique_address, wait_until
 
 EMAILS = 30
 
@@ -64,22 +63,14 @@ class CountingRelay(MailSink):
             return Counter(str(message["Message-ID"]) for _, message in self.received)
 
 
-def start_relay(relay: CountingRelay) -> Iterator[CountingRelay]:
-    controller = Controller(relay, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    relay.port = controller.port
-    yield relay
-    controller.stop()
-
-
 @pytest.fixture
 def relay() -> Iterator[CountingRelay]:
-    yield from start_relay(CountingRelay())
+    yield from serve_relay(CountingRelay())
 
 
 @pytest.fixture
 def dropping_relay() -> Iterator[CountingRelay]:
-    yield from start_relay(CountingRelay(drop_reused=True))
+    yield from serve_relay(CountingRelay(drop_reused=True))
 
 
 def running_service(database_url: str, relay: CountingRelay, workdir: Path) -> RunningService:
