@@ -14,14 +14,22 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from signoff.models import WebhookSpec
+from signoff.models import ContactChannel, EmailContactChannel, WebhookSpec
 
+from .addresses import InvalidAddress, normalize_address
 from .cli_ask import approve_run, ask
 from .config import ConfigError, Settings, export_config_file, load_settings
 from .logs import configure_logging
 from .store import events, schema, webhooks
 from .store.db import Database
-from .store.keys import KeyRefused, create_api_key, get_or_create_project, keys_of_project, revoke_api_key
+from .store.keys import (
+    KeyRefused,
+    create_api_key,
+    get_or_create_project,
+    keys_of_project,
+    revoke_api_key,
+    set_default_channel,
+)
 from .store.models import Project
 from .store.types import utcnow
 from .webhooks import PrivateTarget, refuse_private_target
@@ -166,6 +174,27 @@ def revoke_key(settings: Settings, prefix: str) -> None:
         raise click.ClickException(str(exc)) from exc
     log.info("revoked API key %s…", shown)
     click.echo(f"revoked {shown}")
+
+
+@main.group("projects")
+def projects_group() -> None:
+    """Manage projects."""
+
+
+@projects_group.command("set-channel")
+@click.option("--project", required=True, help="The project (created if new).")
+@click.option("--email", "address", required=True, help="Requests that name no channel are emailed here.")
+@click.pass_obj
+def set_channel(settings: Settings, project: str, address: str) -> None:
+    """Set the contact channel used when neither the call nor the SDK names one."""
+    try:
+        normalize_address(address)
+    except InvalidAddress as exc:
+        raise click.BadParameter(str(exc), param_hint="--email") from exc
+    channel = ContactChannel(email=EmailContactChannel(address=address.strip()))
+    with _session(settings) as session:
+        set_default_channel(get_or_create_project(session, project), channel.model_dump(mode="json"))
+    click.echo(f"project {project}: requests with no channel go to {address.strip()}")
 
 
 @main.group("webhooks")

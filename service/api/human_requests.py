@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
+from signoff.models import ContactChannel, FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
 
 from .. import audit
 from ..addresses import InvalidAddress, normalize_address
@@ -18,6 +18,7 @@ from ..decisions import decide
 from ..errors import AlreadyResponded, InvalidRequest
 from ..mail_out.custom_template import CustomTemplateError
 from ..store import events, outbox
+from ..store.keys import default_channel
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT
 from ..store.requests import Decision, add_request, find_request, status_by_id
 from ..store.types import utcnow
@@ -68,6 +69,23 @@ def respond_to_human_contact(call_id: str) -> Response:
     return _respond(HUMAN_CONTACT, call_id, status, decision_from_human_contact_status)
 
 
+NO_CHANNEL = (
+    "spec.channel is missing and this project has no default channel: name one in spec.channel "
+    "(or in the SDK's HumanLayer(contact_channel=...)), or set the project's with "
+    "`signoff projects set-channel --project NAME --email ADDRESS`"
+)
+
+
+def _with_project_channel(spec: Any) -> Any:
+    """The spec, with the project's default channel when it names none."""
+    if spec.channel is not None:
+        return spec
+    default = default_channel(db(), g.project_id)
+    if default is None:
+        raise InvalidRequest(NO_CHANNEL)
+    return spec.model_copy(update={"channel": ContactChannel.model_validate(default)})
+
+
 def _recipients(spec: Any) -> list[str]:
     email = spec.channel.email if spec.channel else None
     if email is None:
@@ -81,6 +99,7 @@ def _recipients(spec: Any) -> list[str]:
 
 def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, int]:
     session = db()
+    spec = _with_project_channel(spec)
     recipients = _recipients(spec)
     _check_quorum(spec, recipients)
     scheduled = _schedule_addresses(spec)

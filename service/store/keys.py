@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,15 @@ def get_or_create_project(session: Session, name: str) -> Project:
         session.add(project)
         session.flush()
     return project
+
+
+def set_default_channel(project: Project, channel: dict[str, Any]) -> None:
+    """Where the project's requests that name no channel go (a ContactChannel's JSON)."""
+    project.default_channel = channel
+
+
+def default_channel(session: Session, project_id: int) -> dict[str, Any] | None:
+    return session.scalar(select(Project.default_channel).where(Project.id == project_id))
 
 
 def create_api_key(

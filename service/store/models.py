@@ -24,6 +24,8 @@ class Project(Base):
     id: Mapped[int_pk]
     name: Mapped[short_text] = mapped_column(unique=True)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    # A ContactChannel's JSON: where requests that name no channel go.
+    default_channel: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ApiKey(Base):
