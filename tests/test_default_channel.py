@@ -12,9 +12,11 @@ from signoff import FunctionCallSpec
 from signoff_testing import MailSink, RunningService, agent_layer, link_after, unique_address
 
 
-def project_of(request: pytest.FixtureRequest) -> str:
-    # The project the `project_key` fixture made its key for.
-    return f"project-{request.node.name}"
+@pytest.fixture
+def project(service: RunningService) -> tuple[str, str]:
+    """A new project of this test's own, and a key for it."""
+    name = f"channels-{unique_address('project')}"
+    return name, service.create_key(name)
 
 
 def set_channel(service: RunningService, project: str, *options: str) -> None:
@@ -35,11 +37,12 @@ def create(service: RunningService, key: str, call_id: str, channel: dict | None
 
 
 def test_a_call_without_a_channel_goes_to_the_project_default(
-    service: RunningService, mail_sink: MailSink, project_key: str, request: pytest.FixtureRequest
+    service: RunningService, mail_sink: MailSink, project: tuple[str, str]
 ) -> None:
+    name, key = project
     owner = unique_address("owner")
-    set_channel(service, project_of(request), "--email", owner)
-    hl = agent_layer(service, project_key, None)
+    set_channel(service, name, "--email", owner)
+    hl = agent_layer(service, key, None)
 
     @hl.require_approval()
     def deploy(env: str) -> str:
@@ -53,22 +56,23 @@ def test_a_call_without_a_channel_goes_to_the_project_default(
 
 
 def test_the_sdks_channel_and_the_calls_channel_win_over_the_default(
-    service: RunningService, mail_sink: MailSink, project_key: str, request: pytest.FixtureRequest
+    service: RunningService, mail_sink: MailSink, project: tuple[str, str]
 ) -> None:
-    owner, instance, call = (unique_address(name) for name in ("owner", "instance", "call"))
-    set_channel(service, project_of(request), "--email", owner)
-    assert create(service, project_key, "per-call", {"email": {"address": call}}).status_code == 201
+    name, key = project
+    owner, instance, call = (unique_address(who) for who in ("owner", "instance", "call"))
+    set_channel(service, name, "--email", owner)
+    assert create(service, key, "per-call", {"email": {"address": call}}).status_code == 201
     assert mail_sink.wait_for_mail_to(call)["Subject"] == "Approval needed: deploy"
-    hl = agent_layer(service, project_key, instance)
+    hl = agent_layer(service, key, instance)
     hl.create_function_call(FunctionCallSpec(fn="deploy", kwargs={"env": "staging"}), call_id="per-instance")
     mail_sink.wait_for_mail_to(instance)
     assert mail_sink.messages_to(owner) == []
 
 
 def test_no_channel_anywhere_gets_a_422_that_says_how_to_set_one(
-    service: RunningService, project_key: str
+    service: RunningService, project: tuple[str, str]
 ) -> None:
-    refused = create(service, project_key, "nowhere")
+    refused = create(service, project[1], "nowhere")
     assert refused.status_code == 422
     body = refused.json()
     assert body["error"] == "invalid_request"
@@ -76,10 +80,8 @@ def test_no_channel_anywhere_gets_a_422_that_says_how_to_set_one(
 
 
 def test_set_channel_refuses_an_address_that_is_not_one(
-    service: RunningService, request: pytest.FixtureRequest, project_key: str
+    service: RunningService, project: tuple[str, str]
 ) -> None:
-    result = service.run_cli(
-        "projects", "set-channel", "--project", project_of(request), "--email", "not an address"
-    )
+    result = service.run_cli("projects", "set-channel", "--project", project[0], "--email", "not an address")
     assert result.returncode != 0
     assert "not an address" in result.stderr

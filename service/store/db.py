@@ -123,8 +123,7 @@ class WriterQueue:
         event.listen(engine, "before_cursor_execute", self._before_execute)
         event.listen(engine, "checkin", self._on_checkin)
 
-    def _before_execute(self, connection: Connection, *args: Any) -> None:
-        statement: str = args[1]
+    def _before_execute(self, connection: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
         if connection.info.get(self._HOLDS_TURN) or _only_reads(statement):
             return
         # Past SQLite's own patience, write anyway: SQLite's lock still keeps writes apart.

@@ -36,12 +36,14 @@ def new_reply_token() -> str:
     return secrets.token_hex(REPLY_TOKEN_BYTES)
 
 
-# Built once: every status read runs it, and building the expression costs more than running it.
-_BY_CALL_ID = select(HumanRequest).where(
+# Statements built once: every status read runs one, and building the expression costs more
+# than running it.
+_CALL_ID_IS = (
     HumanRequest.project_id == bindparam("project_id"),
     HumanRequest.kind == bindparam("kind"),
     HumanRequest.call_id == bindparam("call_id"),
 )
+_BY_CALL_ID = select(HumanRequest).where(*_CALL_ID_IS)
 
 
 def find_request(session: Session, project_id: int, kind: str, call_id: str) -> HumanRequest | None:
@@ -65,11 +67,7 @@ _STATUS_COLUMNS = [
     HumanRequest.timed_out,
     HumanRequest.withdrawn,
 ]
-_STATUS_BY_CALL_ID = select(*_STATUS_COLUMNS).where(
-    HumanRequest.project_id == bindparam("project_id"),
-    HumanRequest.kind == bindparam("kind"),
-    HumanRequest.call_id == bindparam("call_id"),
-)
+_STATUS_BY_CALL_ID = select(*_STATUS_COLUMNS).where(*_CALL_ID_IS)
 _STATUS_BY_ID = select(*_STATUS_COLUMNS).where(HumanRequest.id == bindparam("request_id"))
 
 
