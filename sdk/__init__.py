@@ -22,6 +22,7 @@ from .exceptions import (
 )
 from .models import (
     ContactChannel,
+    DiscordContactChannel,
     EmailContactChannel,
     EmailRecipient,
     Escalation,
@@ -46,6 +47,7 @@ __all__ = [
     "ApprovalTimedOutError",
     "AsyncHumanLayer",
     "ContactChannel",
+    "DiscordContactChannel",
     "EmailContactChannel",
     "EmailRecipient",
     "Escalation",

@@ -123,14 +123,25 @@ class EmailContactChannel(BaseModel):
 
 
 class SlackContactChannel(BaseModel):
-    """Accepted for wire compatibility; signoff does not deliver to Slack yet."""
+    """Reach a Slack channel (C...) or a person by DM (U...), through the project's Slack app.
 
-    channel_or_user_id: str
+    `bot_token` overrides the project's token for this channel; with `allowed_responder_ids`,
+    only those Slack users may decide or answer; `thread_ts` posts into an existing thread.
+    """
+
+    channel_or_user_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     context_about_channel_or_user: str | None = None
     bot_token: str | None = None
     allowed_responder_ids: list[str] | None = None
     experimental_slack_blocks: bool | None = None
     thread_ts: str | None = None
+
+
+class DiscordContactChannel(BaseModel):
+    """Reach a Discord channel, by its id, through the project's Discord bot."""
+
+    channel_or_user_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    context_about_channel_or_user: str | None = None
 
 
 class SMSContactChannel(BaseModel):
@@ -148,16 +159,17 @@ class WhatsAppContactChannel(BaseModel):
 
 
 class ContactChannel(BaseModel):
-    """Where a request goes. signoff delivers the `email` route."""
+    """Where a request goes. signoff delivers the `email`, `slack` and `discord` routes."""
 
     slack: SlackContactChannel | None = None
     sms: SMSContactChannel | None = None
     whatsapp: WhatsAppContactChannel | None = None
     email: EmailContactChannel | None = None
+    discord: DiscordContactChannel | None = None
 
     def context(self) -> str | None:
         """What the agent was told about the person behind this channel."""
-        for route in (self.email, self.slack, self.sms, self.whatsapp):
+        for route in (self.email, self.slack, self.discord, self.sms, self.whatsapp):
             if route is None:
                 continue
             return getattr(route, "context_about_user", None) or getattr(
@@ -333,6 +345,7 @@ class HumanContact(BaseModel):
 
 __all__ = [
     "ContactChannel",
+    "DiscordContactChannel",
     "EmailContactChannel",
     "EmailRecipient",
     "Escalation",

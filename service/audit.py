@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import webhooks
-from .store import events
+from .store import chat, events
 from .store.models import HumanRequest, RequestEvent
 
 # What a project's webhooks are told of.
 WEBHOOK_EVENTS = frozenset({events.DECIDED, events.TIMED_OUT, events.WITHDRAWN, events.ESCALATED})
+# After these, the request's Slack and Discord messages are edited to show the outcome.
+CLOSING_EVENTS = frozenset({events.DECIDED, events.TIMED_OUT, events.WITHDRAWN})
 
 
 def record(
@@ -26,4 +28,7 @@ def record(
     event = events.record_event(session, request, kind, actor=actor, channel=channel, **detail)
     if kind in WEBHOOK_EVENTS:
         webhooks.queue_event(session, request, kind, actor=actor, channel=channel)
+    if kind in CLOSING_EVENTS:
+        with session.no_autoflush:
+            chat.enqueue_updates(session, request.id)
     return event

@@ -63,6 +63,12 @@ class Settings:
     log_level: str
     log_format: str
     metrics_enabled: bool
+    slack_signing_secret: str
+    slack_bot_token: str
+    slack_api_url: str
+    discord_public_key: str
+    discord_bot_token: str
+    discord_api_url: str
 
     @property
     def public_base_url(self) -> str:
@@ -75,9 +81,15 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """What must never be printed: the signing keys, the admin password, URL passwords."""
+        """What must never be printed: signing keys, the admin password, URL passwords, bot tokens."""
         passwords = (urlsplit(url).password for url in (self.outbound_url, self.database_url))
-        return (self.secret_key, *self.old_secret_keys, self.admin_password, *filter(None, passwords))
+        chat = (self.slack_signing_secret, self.slack_bot_token, self.discord_bot_token)
+        return (
+            self.secret_key,
+            *self.old_secret_keys,
+            self.admin_password,
+            *filter(None, (*passwords, *chat)),
+        )
 
 
 def _port(value: Any) -> int:
@@ -156,6 +168,23 @@ def _domain(value: Any) -> str:
     return domain
 
 
+def _http_url(value: Any) -> str:
+    url = _text(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL")
+    return url
+
+
+def _hex_key(value: Any) -> str:
+    key = _text(value).lower()
+    try:
+        bytes.fromhex(key)
+    except ValueError as exc:
+        raise ValueError("expected the key in hex, as the developer portal shows it") from exc
+    return key
+
+
 # One line per setting: its key in the TOML file (the env var is SIGNOFF_ + KEY), the
 # attribute it fills and how the text is read.
 _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
@@ -192,6 +221,12 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("log_level", "log_level", _one_of(LOG_LEVELS)),
     ("log_format", "log_format", _one_of(LOG_FORMATS)),
     ("metrics_enabled", "metrics_enabled", _boolean),
+    ("slack_signing_secret", "slack_signing_secret", _text),
+    ("slack_bot_token", "slack_bot_token", _text),
+    ("slack_api_url", "slack_api_url", _http_url),
+    ("discord_public_key", "discord_public_key", _hex_key),
+    ("discord_bot_token", "discord_bot_token", _text),
+    ("discord_api_url", "discord_api_url", _http_url),
 )
 if {attribute for _, attribute, _ in _SETTINGS} != {field.name for field in fields(Settings)}:
     raise RuntimeError("_SETTINGS and Settings disagree: every field needs exactly one line")

@@ -16,6 +16,8 @@ from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from .broadcast import DecisionBroadcast
+from .chat import ChatDelivery
+from .chat.platforms import chat_senders
 from .config import Settings
 from .mail_out.compose import MailComposer
 from .ratelimit import RateLimits
@@ -44,6 +46,7 @@ class Runtime:
         self.signer = LinkSigner(self.secret_keys, settings.link_max_age_seconds)
         self.composer = MailComposer(settings, self.signer)
         self.verified_keys = VerifiedKeys()
+        self.chat = ChatDelivery(settings, self.session, chat_senders(settings))
         self.rate_limits = RateLimits.from_settings(
             settings.api_requests_per_minute,
             settings.page_requests_per_minute,
@@ -78,6 +81,7 @@ class Runtime:
         """Call after the decision is committed: wakes every long-poll on the request, on any node."""
         self.hub.publish(request_key(request_id))
         self.broadcast.announce(request_id)
+        self.outbox_wakeup.set()  # edits of its chat messages, its webhooks' POSTs
 
     def mail_queued(self) -> None:
         """Call after an outbox row is committed: the sender picks it up now, not at its next tick."""

@@ -17,7 +17,7 @@ from ..context import db, runtime
 from ..decisions import decide
 from ..errors import AlreadyResponded, InvalidRequest
 from ..mail_out.custom_template import CustomTemplateError
-from ..store import events, outbox
+from ..store import chat, events, outbox
 from ..store.keys import default_channel
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT
 from ..store.requests import Decision, add_request, find_request, status_by_id
@@ -87,9 +87,9 @@ def _with_project_channel(spec: Any) -> Any:
 
 
 def _recipients(spec: Any) -> list[str]:
-    email = spec.channel.email if spec.channel else None
+    email = spec.channel.email
     if email is None:
-        raise InvalidRequest("spec.channel.email is required: signoff reaches people by email")
+        return []
     try:
         addresses = [normalize_address(address) for address in email.all_addresses()]
     except InvalidAddress as exc:
@@ -97,10 +97,31 @@ def _recipients(spec: Any) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
+def _chat_destinations(spec: Any) -> list[tuple[str, str]]:
+    """(platform, channel or user id) for each of the channel's Slack and Discord routes."""
+    routes = [(kind, getattr(spec.channel, kind)) for kind in chat.CHAT_KINDS]
+    return [(kind, route.channel_or_user_id) for kind, route in routes if route is not None]
+
+
+def _check_deliverable(spec: Any, recipients: list[str], chats: list[tuple[str, str]]) -> None:
+    if not recipients and not chats:
+        raise InvalidRequest(
+            "spec.channel: signoff reaches people by email, Slack or Discord; "
+            "set spec.channel.email, spec.channel.slack or spec.channel.discord"
+        )
+    if chats and getattr(spec, "approval_rule", "first") != "first":
+        raise InvalidRequest(
+            "spec.approval_rule: with a Slack or Discord channel the first answer decides; "
+            '"all" and "quorum" count the votes of email recipients only'
+        )
+
+
 def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, int]:
     session = db()
     spec = _with_project_channel(spec)
     recipients = _recipients(spec)
+    chats = _chat_destinations(spec)
+    _check_deliverable(spec, recipients, chats)
     _check_quorum(spec, recipients)
     scheduled = _schedule_addresses(spec)
     check_recipient_count({*recipients, *scheduled}, "the request with its schedule")
@@ -117,8 +138,16 @@ def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, 
             next_step_at=_after(spec.schedule[0].after_seconds if spec.schedule else None),
         )
         audit.record(
-            session, created, events.CREATED, actor=f"run {run_id}", channel="api", recipients=recipients
+            session,
+            created,
+            events.CREATED,
+            actor=f"run {run_id}",
+            channel="api",
+            recipients=recipients,
+            **({"chats": [f"{kind}:{destination}" for kind, destination in chats]} if chats else {}),
         )
+        for kind, destination in chats:
+            chat.enqueue_post(session, created.id, kind, destination)
         for mail in runtime().composer.planned_emails(created):
             outbox.enqueue_to_compose(
                 session,

@@ -13,6 +13,7 @@ from .types import utcnow
 
 CREATED = "created"
 EMAILED = "emailed"
+POSTED = "posted"
 OPENED = "opened"
 VOTED = "voted"
 DECIDED = "decided"

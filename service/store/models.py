@@ -26,6 +26,9 @@ class Project(Base):
     created_at: Mapped[timestamp] = mapped_column(default=utcnow)
     # A ContactChannel's JSON: where requests that name no channel go.
     default_channel: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The project's own Slack and Discord bot tokens, used before the service-wide ones.
+    slack_bot_token: Mapped[str | None] = mapped_column(Text, default=None)
+    discord_bot_token: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ApiKey(Base):
@@ -163,6 +166,31 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None)
+
+
+class ChatPost(Base):
+    """A Slack or Discord message posted for a request: interactions on it find the request here."""
+
+    __tablename__ = "chat_posts"
+    __table_args__ = (UniqueConstraint("kind", "channel_id", "message_ref"),)
+
+    id: Mapped[int_pk]
+    request_id: Mapped[int] = mapped_column(ForeignKey("human_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # Where the message is (a DM to a person is posted in its own channel) and which it is:
+    # Slack's ts, Discord's message id.
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_ref: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class ChatSignature(Base):
+    """The signature of an interaction Slack or Discord sent us, kept while it could be replayed."""
+
+    __tablename__ = "chat_signatures"
+
+    signature: Mapped[str] = mapped_column(String(160), primary_key=True)
+    seen_at: Mapped[timestamp] = mapped_column(default=utcnow, index=True)
 
 
 class DevMail(Base):

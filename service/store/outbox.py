@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from sqlalchemy import LargeBinary, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from .chat import CHAT_KINDS
 from .models import OutboxMessage
 from .types import TZDateTime, utcnow
 
@@ -167,10 +168,11 @@ def _settle(
 
 
 def messages_for_request(session: Session, request_id: int) -> list[OutboxMessage]:
+    """The request's deliveries to people: its emails and its Slack and Discord messages."""
     return list(
         session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.request_id == request_id, OutboxMessage.kind == EMAIL)
+            .where(OutboxMessage.request_id == request_id, OutboxMessage.kind.in_((EMAIL, *CHAT_KINDS)))
             .order_by(OutboxMessage.id)
         )
     )

@@ -161,7 +161,7 @@ def request_by_sent_message_ids(session: Session, message_ids: Iterable[str]) ->
     return session.scalar(
         select(HumanRequest)
         .join(OutboxMessage, OutboxMessage.request_id == HumanRequest.id)
-        .where(OutboxMessage.message_id.in_(ids))
+        .where(OutboxMessage.message_id.in_(ids), OutboxMessage.kind == "email")
         .limit(1)
     )
 

@@ -26,12 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..chat import posted_message
 from ..context import Runtime
 from ..mail_in.receiver import compose_confirmation
 from ..mail_out.compose import OutgoingMail
 from ..mail_out.custom_template import CustomTemplateError
 from ..mail_out.senders import MailSender, SendError
-from ..store import events, outbox, webhooks
+from ..store import chat, events, outbox, webhooks
 from ..store.models import HumanRequest, OutboxMessage, Webhook
 from ..webhooks import WebhookPoster
 
@@ -166,7 +167,9 @@ class OutboxWorker:
         self, row: OutboxMessage, webhook: Webhook | None, request: HumanRequest | None
     ) -> SendError | None:
         try:
-            if row.kind != webhooks.WEBHOOK:
+            if self._runtime.chat.handles(row):
+                row.body = self._runtime.chat.deliver(row, request)
+            elif row.kind != webhooks.WEBHOOK:
                 body = row.body or self._compose(row, request)
                 row.body = body
                 self._sender.send(row.mail_from, row.recipients, row.subject, body)
@@ -207,6 +210,9 @@ def _by_id(session: Session, model: type[RowT], ids: set[int | None]) -> dict[in
 
 
 def _record_delivered(session: Session, row: OutboxMessage, request: HumanRequest) -> None:
+    if row.kind in chat.CHAT_KINDS:
+        _record_chat_delivered(session, row, request)
+        return
     if row.kind == webhooks.WEBHOOK:
         audit.record(
             session,
@@ -229,3 +235,24 @@ def _record_delivered(session: Session, row: OutboxMessage, request: HumanReques
         subject=row.subject,
         message_id=row.message_id,
     )
+
+
+def _record_chat_delivered(session: Session, row: OutboxMessage, request: HumanRequest) -> None:
+    if row.subject != chat.POST:
+        return  # an edit showing the outcome: the outcome itself is in the trail already
+    posted = posted_message(row)
+    post = chat.record_post(session, request.id, row.kind, posted.channel_id, posted.message_ref)
+    audit.record(
+        session,
+        request,
+        events.POSTED,
+        actor=events.SERVER,
+        channel=row.kind,
+        destination=row.recipients[0],
+        channel_id=posted.channel_id,
+        message_ref=posted.message_ref,
+    )
+    # Decided while the message was on its way: it was posted with buttons, so edit it now.
+    session.flush()
+    if session.get(HumanRequest, request.id, populate_existing=True).is_decided:
+        chat.enqueue_updates_of(session, request.id, [post])

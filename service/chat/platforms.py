@@ -1,0 +1,11 @@
+"""The chat platforms this service delivers to, each with its sender."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from . import ChatSender
+
+
+def chat_senders(settings: Settings) -> dict[str, ChatSender]:
+    """Every platform's sender, by outbox kind."""
+    return {}
