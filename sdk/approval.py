@@ -90,15 +90,38 @@ def arguments_for_display(fn: Callable[..., Any], args: tuple, kwargs: dict) -> 
 
 def name_contact_tool(tool: Callable[..., str], channel: ContactChannel | None) -> None:
     """Name and describe the tool after its channel: LLM frameworks show both to the model."""
-    if channel is None or channel.email is None:
+    if channel is None:
         return
-    email = channel.email
-    suffix = re.sub(r"[^a-zA-Z0-9]+", "_", email.address).strip("_")
+    if channel.email is not None:
+        _name_email_tool(tool, channel.email.address, channel.email.context_about_user)
+        return
+    for route_name in ("slack", "discord"):
+        route = getattr(channel, route_name)
+        if route is not None:
+            _name_chat_tool(tool, route_name, route.context_about_channel_or_user)
+            return
+
+
+def _identifier(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _name_email_tool(tool: Callable[..., str], address: str, context: str | None) -> None:
+    suffix = _identifier(address)
     name = f"contact_human_via_email_{suffix}" if suffix else "contact_human_via_email"
     tool.__name__ = tool.__qualname__ = name
     tool.__doc__ = "Contact a human via email and wait for the response."
-    if email.context_about_user:
-        tool.__doc__ += f"\n\nAbout this person: {email.context_about_user}"
+    if context:
+        tool.__doc__ += f"\n\nAbout this person: {context}"
+
+
+def _name_chat_tool(tool: Callable[..., str], platform: str, context: str | None) -> None:
+    # As HumanLayer's docs show it: "a DM with the head of sales" makes
+    # contact_human_in_a_dm_with_the_head_of_sales.
+    suffix = _identifier(context or "") or platform
+    tool.__name__ = tool.__qualname__ = f"contact_human_in_{suffix}"
+    tool.__doc__ = f"Contact a human via {platform} and wait for the response"
+    tool.__doc__ += f" in {context}." if context else "."
 
 
 def function_call_decided(call: FunctionCall) -> bool:
@@ -161,8 +184,10 @@ class HumanLayerBase:
         sleep: Callable[[float], Any] = time.sleep,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         wait_timeout_seconds: float | None = None,
+        api_token: str | None = None,
     ) -> None:
-        api_key = resolve_api_key(api_key)
+        # api_token: the spelling of HumanLayer's docs.
+        api_key = resolve_api_key(api_key or api_token)
         if approval_method is not None:
             self.approval_method = ApprovalMethod(approval_method)
         elif api_key:

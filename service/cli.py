@@ -14,13 +14,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from signoff.models import ContactChannel, EmailContactChannel, WebhookSpec
+from signoff.models import WebhookSpec
 
-from .addresses import InvalidAddress, normalize_address
+from .channels import UndeliverableChannel, channel_of_kind
+from .channels import describe as describe_channel
 from .cli_ask import approve_run, ask
 from .config import ConfigError, Settings, export_config_file, load_settings
 from .logs import configure_logging
-from .store import events, schema, webhooks
+from .store import chat, events, schema, webhooks
 from .store.db import Database
 from .store.keys import (
     KeyRefused,
@@ -183,18 +184,53 @@ def projects_group() -> None:
 
 @projects_group.command("set-channel")
 @click.option("--project", required=True, help="The project (created if new).")
-@click.option("--email", "address", required=True, help="Requests that name no channel are emailed here.")
+@click.option("--email", help="Requests that name no channel are emailed to this address.")
+@click.option("--slack", help="... or posted in this Slack channel (C...) or DM'd to this user (U...).")
+@click.option("--discord", help="... or posted in this Discord channel (its id).")
 @click.pass_obj
-def set_channel(settings: Settings, project: str, address: str) -> None:
+def set_channel(
+    settings: Settings, project: str, email: str | None, slack: str | None, discord: str | None
+) -> None:
     """Set the contact channel used when neither the call nor the SDK names one."""
+    given = [
+        (kind, target)
+        for kind, target in (("email", email), ("slack", slack), ("discord", discord))
+        if target
+    ]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --email, --slack or --discord")
+    kind, target = given[0]
     try:
-        normalize_address(address)
-    except InvalidAddress as exc:
-        raise click.BadParameter(str(exc), param_hint="--email") from exc
-    channel = ContactChannel(email=EmailContactChannel(address=address.strip()))
+        channel = channel_of_kind(kind, target)
+    except UndeliverableChannel as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[1], param_hint=f"--{kind}") from exc
     with _session(settings) as session:
         set_default_channel(get_or_create_project(session, project), channel.model_dump(mode="json"))
-    click.echo(f"project {project}: requests with no channel go to {address.strip()}")
+    click.echo(f"project {project}: requests with no channel go to {describe_channel(channel)}")
+
+
+@projects_group.command("set-token")
+@click.option("--project", required=True, help="The project (created if new).")
+@click.option(
+    "--slack-bot-token", help="The project's Slack bot token (xoxb-...), used over slack_bot_token."
+)
+@click.option("--discord-bot-token", help="The project's Discord bot token, used over the config's.")
+@click.pass_obj
+def set_token(
+    settings: Settings, project: str, slack_bot_token: str | None, discord_bot_token: str | None
+) -> None:
+    """Set the bot tokens the project's Slack and Discord messages are posted with."""
+    given = {
+        kind: token for kind, token in (("slack", slack_bot_token), ("discord", discord_bot_token)) if token
+    }
+    if not given:
+        raise click.UsageError("give --slack-bot-token, --discord-bot-token or both")
+    with _session(settings) as session:
+        found = get_or_create_project(session, project)
+        for kind, token in given.items():
+            chat.set_project_bot_token(found, kind, token.strip())
+    for kind in given:
+        click.echo(f"project {project}: {kind.title()} bot token set")
 
 
 @main.group("webhooks")

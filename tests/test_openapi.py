@@ -169,6 +169,9 @@ def _valid_walk(address: str, hook_url: str) -> list[tuple[str, str, dict]]:
         ("GET", "/webhooks", {}),
         ("GET", "/webhooks/{webhook_id}/deliveries", {"path_parameters": {"webhook_id": "HOOK"}}),
         ("DELETE", "/webhooks/{webhook_id}", {"path_parameters": {"webhook_id": "HOOK"}}),
+        ("PUT", "/project/default_channel", {"body": {"slack": {"channel_or_user_id": "C0CONTRACT"}}}),
+        ("GET", "/project/default_channel", {}),
+        ("DELETE", "/project/default_channel", {}),
     ]
 
 

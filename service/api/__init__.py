@@ -2,12 +2,13 @@
 
 `blueprint` holds what every view shares; `human_requests` creates, reads (long-polling) and
 answers requests; `escalate` brings more people into one; `audit_trail` reads a request's
-events; `webhooks` manages a project's webhooks. Importing the modules registers their
-routes on the one blueprint. `openapi` serves the contract of them all at `/openapi.json`,
-from a blueprint of its own: outside the prefix, so no key is needed to read it.
+events; `webhooks` manages a project's webhooks; `project` its default contact channel.
+Importing the modules registers their routes on the one blueprint. `openapi` serves the
+contract of them all at `/openapi.json`, from a blueprint of its own: outside the prefix, so
+no key is needed to read it.
 """
 
-from . import audit_trail, escalate, human_requests, openapi, webhooks
+from . import audit_trail, escalate, human_requests, openapi, project, webhooks
 from .blueprint import API_PREFIX, bp
 from .human_requests import ASYNC_WAIT_HEADER, WAIT_SECONDS_HEADER, WAIT_TICKET_HEADER
 
@@ -21,5 +22,6 @@ __all__ = [
     "escalate",
     "human_requests",
     "openapi",
+    "project",
     "webhooks",
 ]

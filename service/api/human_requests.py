@@ -13,6 +13,7 @@ from signoff.models import ContactChannel, FunctionCall, FunctionCallStatus, Hum
 
 from .. import audit
 from ..addresses import InvalidAddress, normalize_address
+from ..channels import Destinations, UndeliverableChannel, destinations
 from ..context import db, runtime
 from ..decisions import decide
 from ..errors import AlreadyResponded, InvalidRequest
@@ -86,42 +87,24 @@ def _with_project_channel(spec: Any) -> Any:
     return spec.model_copy(update={"channel": ContactChannel.model_validate(default)})
 
 
-def _recipients(spec: Any) -> list[str]:
-    email = spec.channel.email
-    if email is None:
-        return []
+def _destinations(spec: Any) -> Destinations:
     try:
-        addresses = [normalize_address(address) for address in email.all_addresses()]
-    except InvalidAddress as exc:
-        raise InvalidRequest(f"spec.channel.email: {exc}") from exc
-    return list(dict.fromkeys(addresses))
-
-
-def _chat_destinations(spec: Any) -> list[tuple[str, str]]:
-    """(platform, channel or user id) for each of the channel's Slack and Discord routes."""
-    routes = [(kind, getattr(spec.channel, kind)) for kind in chat.CHAT_KINDS]
-    return [(kind, route.channel_or_user_id) for kind, route in routes if route is not None]
-
-
-def _check_deliverable(spec: Any, recipients: list[str], chats: list[tuple[str, str]]) -> None:
-    if not recipients and not chats:
-        raise InvalidRequest(
-            "spec.channel: signoff reaches people by email, Slack or Discord; "
-            "set spec.channel.email, spec.channel.slack or spec.channel.discord"
-        )
-    if chats and getattr(spec, "approval_rule", "first") != "first":
+        found = destinations(spec.channel)
+    except UndeliverableChannel as exc:
+        raise InvalidRequest(f"spec.channel{exc}") from exc
+    if found.chats and getattr(spec, "approval_rule", "first") != "first":
         raise InvalidRequest(
             "spec.approval_rule: with a Slack or Discord channel the first answer decides; "
             '"all" and "quorum" count the votes of email recipients only'
         )
+    return found
 
 
 def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, int]:
     session = db()
     spec = _with_project_channel(spec)
-    recipients = _recipients(spec)
-    chats = _chat_destinations(spec)
-    _check_deliverable(spec, recipients, chats)
+    found = _destinations(spec)
+    recipients, chats = found.emails, found.chats
     _check_quorum(spec, recipients)
     scheduled = _schedule_addresses(spec)
     check_recipient_count({*recipients, *scheduled}, "the request with its schedule")

@@ -18,6 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from signoff.models import (
     MAX_ID_LENGTH,
+    ContactChannel,
     Escalation,
     FunctionCall,
     FunctionCallStatus,
@@ -37,7 +38,7 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 ERRORS = {
     400: "invalid_json: the body is not a JSON object (or not JSON at all)",
     401: "unauthorized: no API key, or one that is not valid, was revoked or expired",
-    403: "forbidden: an ask-only key cannot decide requests",
+    403: "forbidden: an ask-only key cannot decide requests or change the project's default channel",
     404: "not_found: nothing with that id in this key's project",
     409: "already_responded: the request was decided already; the first answer stands",
     413: "payload_too_large: the body is over max_request_bytes, or its content over max_argument_bytes",
@@ -78,6 +79,8 @@ class Operation:
     parameters: tuple[dict[str, Any], ...] = ()
     conflicts: bool = False
     decides: bool = False
+    # Answers 404 when the thing it reads is not set (the project's default channel).
+    may_be_unset: bool = False
 
 
 def _request_operations(
@@ -167,6 +170,32 @@ OPERATIONS: tuple[Operation, ...] = (
         "Every delivery to a webhook and how it went",
         ok={200: ("", list[WebhookDelivery])},
         parameters=(WEBHOOK_ID,),
+    ),
+    Operation(
+        "get",
+        "/project/default_channel",
+        "getDefaultChannel",
+        "Where the project's requests that name no channel go",
+        ok={200: ("The project's default channel", ContactChannel)},
+        may_be_unset=True,
+    ),
+    Operation(
+        "put",
+        "/project/default_channel",
+        "setDefaultChannel",
+        "Set where the project's requests that name no channel go (email, Slack or Discord)",
+        ok={200: ("The stored default channel", ContactChannel)},
+        body=ContactChannel,
+        decides=True,
+    ),
+    Operation(
+        "delete",
+        "/project/default_channel",
+        "deleteDefaultChannel",
+        "Remove the default: requests must then name their channel",
+        ok={200: ("The removed default channel", ContactChannel)},
+        may_be_unset=True,
+        decides=True,
     ),
 )
 
@@ -260,7 +289,7 @@ def _errors_of(operation: Operation) -> list[int]:
     statuses = {401, 429}
     if operation.body is not None:
         statuses |= {400, 413, 422}
-    if operation.parameters:
+    if operation.parameters or operation.may_be_unset:
         statuses.add(404)
     if WAIT in operation.parameters:
         statuses.add(422)

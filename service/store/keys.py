@@ -36,7 +36,14 @@ def get_or_create_project(session: Session, name: str) -> Project:
     return project
 
 
-def set_default_channel(project: Project, channel: dict[str, Any]) -> None:
+def project_by_id(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise LookupError(f"no project {project_id}")
+    return project
+
+
+def set_default_channel(project: Project, channel: dict[str, Any] | None) -> None:
     """Where the project's requests that name no channel go (a ContactChannel's JSON)."""
     project.default_channel = channel
 

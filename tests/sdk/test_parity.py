@@ -279,3 +279,32 @@ def test_async_calls_raise_the_same_errors_as_sync_ones():
         HumanLayer(api_key="key", api_base_url=base).get_function_call("call-1")
     with pytest.raises(SignoffConnectionError, match="could not reach signoff"):
         asyncio.run(AsyncHumanLayer(api_key="key", api_base_url=base).get_function_call("call-1"))
+
+
+@pytest.mark.parametrize("layer_class", [HumanLayer, AsyncHumanLayer])
+def test_api_token_is_taken_like_api_key(layer_class):
+    layer = layer_class(api_token="token-from-the-docs", api_base_url="http://127.0.0.1:9")
+    assert layer.approval_method is ApprovalMethod.BACKEND
+    assert layer.client.session.headers["Authorization"] == "Bearer token-from-the-docs"
+
+
+@pytest.mark.parametrize("layer_class", [HumanLayer, AsyncHumanLayer])
+@pytest.mark.parametrize(
+    ("route", "context", "name"),
+    [
+        ("slack", "a DM with the head of sales", "contact_human_in_a_dm_with_the_head_of_sales"),
+        ("discord", "the on-call channel (EU)", "contact_human_in_the_on_call_channel_eu"),
+        ("slack", None, "contact_human_in_slack"),
+        ("discord", None, "contact_human_in_discord"),
+    ],
+)
+def test_a_chat_tool_is_named_after_what_the_agent_was_told_of_the_channel(layer_class, route, context, name):
+    routes = {"slack": signoff.SlackContactChannel, "discord": signoff.DiscordContactChannel}
+    channel = ContactChannel(
+        **{route: routes[route](channel_or_user_id="C0X", context_about_channel_or_user=context)}
+    )
+    tool = layer_class(api_key="key").human_as_tool(channel)
+    assert tool.__name__ == name
+    assert tool.__doc__.startswith(f"Contact a human via {route}")
+    if context:
+        assert context in tool.__doc__
