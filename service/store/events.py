@@ -14,6 +14,8 @@ from .types import utcnow
 CREATED = "created"
 EMAILED = "emailed"
 POSTED = "posted"
+# A Slack or Discord message that could not be posted or edited, and will not be retried.
+POST_FAILED = "post_failed"
 OPENED = "opened"
 VOTED = "voted"
 DECIDED = "decided"

@@ -160,6 +160,8 @@ class OutboxWorker:
         else:
             retry_in = None if error.permanent else retry_delay(row.attempts + 1)
             settled = outbox.settle_failed(session, row.id, self.name, str(error), retry_in)
+            if settled and retry_in is None and item.request is not None and row.kind in chat.CHAT_KINDS:
+                _record_chat_given_up(session, row, item.request, error)
         if not settled:
             log.warning("outbox: message %s outlived its lease; another worker took it over", row.id)
 
@@ -256,3 +258,18 @@ def _record_chat_delivered(session: Session, row: OutboxMessage, request: HumanR
     session.flush()
     if session.get(HumanRequest, request.id, populate_existing=True).is_decided:
         chat.enqueue_updates_of(session, request.id, [post])
+
+
+def _record_chat_given_up(
+    session: Session, row: OutboxMessage, request: HumanRequest, error: SendError
+) -> None:
+    audit.record(
+        session,
+        request,
+        events.POST_FAILED,
+        actor=events.SERVER,
+        channel=row.kind,
+        destination=row.recipients[0],
+        action=row.subject,
+        error=str(error),
+    )
