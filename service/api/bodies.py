@@ -81,12 +81,3 @@ def check_content_size(content: Any, what: str) -> None:
         raise PayloadTooLarge(
             f"{what} is {size} bytes of JSON, over the limit of {limit} (max_argument_bytes)"
         )
-
-
-def check_recipient_count(addresses: set[str], what: str) -> None:
-    """Refuse a request that would reach more people than max_recipients."""
-    limit = runtime().settings.max_recipients
-    if len(addresses) > limit:
-        raise InvalidRequest(
-            f"{what} would go to {len(addresses)} addresses, over the limit of {limit} (max_recipients)"
-        )

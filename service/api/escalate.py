@@ -18,10 +18,10 @@ from ..context import db, runtime
 from ..errors import AlreadyResponded, InvalidRequest
 from ..escalation import send_follow_up
 from ..mail_out.custom_template import CustomTemplateError
+from ..requesting import check_recipient_count
 from ..store import events
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT, HumanRequest
 from .blueprint import bp, find_or_404, parse_body
-from .bodies import check_recipient_count
 from .wire import DECIDED_BY_API, wire_body
 
 
@@ -46,7 +46,8 @@ def _escalate(kind: str, call_id: str) -> Response:
     if found.is_decided:
         session.rollback()
         raise AlreadyResponded(f"call_id {call_id!r} was already answered; there is nobody left to ask")
-    check_recipient_count({*found.recipients, *named}, "the request with this escalation")
+    limit = runtime().settings.max_recipients
+    check_recipient_count(limit, {*found.recipients, *named}, "the request with this escalation")
     try:
         send_follow_up(
             session,

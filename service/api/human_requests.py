@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, g, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
-from signoff.models import ContactChannel, FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
+from signoff.models import FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
 
-from .. import audit
-from ..addresses import InvalidAddress, normalize_address
-from ..channels import Destinations, UndeliverableChannel, destinations
 from ..context import db, runtime
 from ..decisions import decide
 from ..errors import AlreadyResponded, InvalidRequest
-from ..mail_out.custom_template import CustomTemplateError
-from ..store import chat, events, outbox
-from ..store.keys import default_channel
+from ..requesting import CallIdTaken, NewRequest, RequestSpec, create_request
 from ..store.models import FUNCTION_CALL, HUMAN_CONTACT
-from ..store.requests import Decision, add_request, find_request, status_by_id
-from ..store.types import utcnow
+from ..store.requests import Decision, status_by_id
 from ..waiting import request_key
 from .blueprint import bp, find_or_404, parse_body, require_deciding_key, status_or_404
-from .bodies import check_recipient_count
 from .wire import decision_from_function_call_status, decision_from_human_contact_status, wire_body
 
 MAX_WAIT_SECONDS = 60.0
@@ -70,117 +61,13 @@ def respond_to_human_contact(call_id: str) -> Response:
     return _respond(HUMAN_CONTACT, call_id, status, decision_from_human_contact_status)
 
 
-NO_CHANNEL = (
-    "spec.channel is missing and this project has no default channel: name one in spec.channel "
-    "(or in the SDK's HumanLayer(contact_channel=...)), or set the project's with "
-    "`signoff projects set-channel --project NAME --email ADDRESS`"
-)
-
-
-def _with_project_channel(spec: Any) -> Any:
-    """The spec, with the project's default channel when it names none."""
-    if spec.channel is not None:
-        return spec
-    default = default_channel(db(), g.project_id)
-    if default is None:
-        raise InvalidRequest(NO_CHANNEL)
-    return spec.model_copy(update={"channel": ContactChannel.model_validate(default)})
-
-
-def _destinations(spec: Any) -> Destinations:
+def _create(kind: str, run_id: str, call_id: str, spec: RequestSpec) -> tuple[Response, int]:
+    new = NewRequest(g.project_id, kind, run_id, call_id, spec)
     try:
-        found = destinations(spec.channel)
-    except UndeliverableChannel as exc:
-        raise InvalidRequest(f"spec.channel{exc}") from exc
-    if found.chats and getattr(spec, "approval_rule", "first") != "first":
-        raise InvalidRequest(
-            "spec.approval_rule: with a Slack or Discord channel the first answer decides; "
-            '"all" and "quorum" count the votes of email recipients only'
-        )
-    return found
-
-
-def _create(kind: str, run_id: str, call_id: str, spec: Any) -> tuple[Response, int]:
-    session = db()
-    spec = _with_project_channel(spec)
-    found = _destinations(spec)
-    recipients, chats = found.emails, found.chats
-    _check_quorum(spec, recipients)
-    scheduled = _schedule_addresses(spec)
-    check_recipient_count({*recipients, *scheduled}, "the request with its schedule")
-    try:
-        created = add_request(
-            session,
-            project_id=g.project_id,
-            kind=kind,
-            call_id=call_id,
-            run_id=run_id,
-            spec=spec.model_dump(mode="json"),
-            recipients=recipients,
-            timeout_at=_after(spec.timeout_seconds),
-            next_step_at=_after(spec.schedule[0].after_seconds if spec.schedule else None),
-        )
-        audit.record(
-            session,
-            created,
-            events.CREATED,
-            actor=f"run {run_id}",
-            channel="api",
-            recipients=recipients,
-            **({"chats": [f"{kind}:{destination}" for kind, destination in chats]} if chats else {}),
-        )
-        for kind, destination in chats:
-            chat.enqueue_post(session, created.id, kind, destination)
-        for mail in runtime().composer.planned_emails(created):
-            outbox.enqueue_to_compose(
-                session,
-                created.id,
-                mail.recipient,
-                mail_from=mail.mail_from,
-                subject=mail.subject,
-                message_id=mail.message_id,
-            )
-        session.commit()
-    except CustomTemplateError as exc:
-        session.rollback()
-        raise InvalidRequest(f"spec.channel.email.template: {exc}") from exc
-    except IntegrityError:
-        # The call_id is taken (a retry, or two at once): answer with the request stored first.
-        # Inserting first and looking up only then saves a query on every create.
-        session.rollback()
-        existing = find_request(session, g.project_id, kind, call_id)
-        if existing is None:
-            raise
-        return jsonify(wire_body(existing)), 200
-    runtime().mail_queued()
+        created = create_request(db(), runtime(), new, actor=f"run {run_id}", via="api")
+    except CallIdTaken as taken:
+        return jsonify(wire_body(taken.existing)), 200
     return jsonify(wire_body(created)), 201
-
-
-def _check_quorum(spec: Any, recipients: list[str]) -> None:
-    quorum = getattr(spec, "quorum", None)
-    if quorum is not None and quorum > len(recipients):
-        raise InvalidRequest(
-            f"spec.quorum: {quorum} approvals are needed but the request goes to {len(recipients)} "
-            "address(es); add recipients or lower the quorum"
-        )
-
-
-def _after(seconds: float | None) -> datetime | None:
-    return None if seconds is None else utcnow() + timedelta(seconds=seconds)
-
-
-def _schedule_addresses(spec: Any) -> list[str]:
-    """Everyone the schedule's escalations would add, normalized; a bad address fails naming its field."""
-    addresses = []
-    for index, step in enumerate(spec.schedule or []):
-        for number, recipient in enumerate(step.additional_recipients or []):
-            try:
-                addresses.append(normalize_address(recipient.address))
-            except InvalidAddress as exc:
-                raise InvalidRequest(
-                    f"spec.schedule.{index}.additional_recipients.{number}.address: {exc}"
-                ) from exc
-    return addresses
 
 
 def _get(kind: str, call_id: str) -> Response:
