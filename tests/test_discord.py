@@ -16,12 +16,14 @@ from typing import Any
 import nacl.signing
 import pytest
 import requests
+from discord_standin import DiscordStandIn, serve_discord
 from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
 
 from signoff import ContactChannel, DiscordContactChannel, ResponseOption
+from signoff_service.store.db import normalize_database_url
+from signoff_service.store.models import OutboxMessage, Project
 
-from discord_standin import DiscordStandIn, serve_discord
 from signoff_testing import (
     ADMIN_PASSWORD,
     SQLITE_ONLY,
@@ -33,8 +35,6 @@ from signoff_testing import (
     request_id_of,
     wait_until,
 )
-from signoff_service.store.db import normalize_database_url
-from signoff_service.store.models import OutboxMessage, Project
 
 BOT_TOKEN = "test-discord-bot-token"
 SIGNING_KEY = nacl.signing.SigningKey(bytes(range(32)))
