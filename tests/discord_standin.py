@@ -32,10 +32,12 @@ class Call:
 
 @dataclass
 class DiscordStandIn:
-    """Discord as one bot sees it: `token` is its bot token, `users` the people it can DM."""
+    """Discord as one bot sees it: `token` is its bot token, `channels` where it may post, `users`
+    the people it can DM."""
 
     token: str
     port: int = 0
+    channels: set[str] = field(default_factory=set)
     users: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
     # (channel id, message id) -> the message as Discord would return it
@@ -52,6 +54,16 @@ class DiscordStandIn:
     def snowflake(self) -> str:
         with self._lock:
             return str(next(self._ids))
+
+    def new_channel(self) -> str:
+        channel_id = self.snowflake()
+        self.channels.add(channel_id)
+        return channel_id
+
+    def new_user(self) -> str:
+        user_id = self.snowflake()
+        self.users.add(user_id)
+        return user_id
 
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -75,7 +87,7 @@ class DiscordStandIn:
         return 404, {"message": "404: Not Found", "code": 0}
 
     def _create_message(self, channel_id: str, body: dict[str, Any]) -> tuple[int, Any]:
-        if channel_id in self.users:
+        if channel_id not in self.channels and channel_id not in self.dm_channels.values():
             return 404, {"message": "Unknown Channel", "code": 10003}
         with self._lock:
             if channel_id in self.rate_limited_once:

@@ -245,7 +245,7 @@ def test_ping_is_answered_with_pong(discord_service: RunningService) -> None:
 def test_approve_button_runs_the_function_and_returns_its_result(
     discord_service: RunningService, discord: DiscordStandIn, key: str, agent_pool: ThreadPoolExecutor
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     calls: list = []
     deploy = approval_gate(discord_service, key, channel_id, calls)
     future = agent_pool.submit(deploy, service_name="billing-api", replicas=3)
@@ -271,7 +271,7 @@ def test_approve_button_runs_the_function_and_returns_its_result(
 def test_reject_opens_a_modal_whose_comment_reaches_the_agent(
     discord_service: RunningService, discord: DiscordStandIn, key: str, agent_pool: ThreadPoolExecutor
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     calls: list = []
     deploy = approval_gate(discord_service, key, channel_id, calls)
     future = agent_pool.submit(deploy, service_name="billing-api", replicas=3)
@@ -297,7 +297,7 @@ def test_reject_opens_a_modal_whose_comment_reaches_the_agent(
 def test_human_as_tool_answered_through_the_answer_modal(
     discord_service: RunningService, discord: DiscordStandIn, key: str, agent_pool: ThreadPoolExecutor
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     hl = agent_layer(discord_service, key, discord_channel(channel_id), run_id="discord-agent")
     ask = hl.human_as_tool()
     future = agent_pool.submit(ask, "Which region should the new cluster go to?")
@@ -316,7 +316,7 @@ def test_human_as_tool_answered_through_the_answer_modal(
 def test_a_response_option_button_answers_with_the_option(
     discord_service: RunningService, discord: DiscordStandIn, key: str, agent_pool: ThreadPoolExecutor
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     hl = agent_layer(discord_service, key, discord_channel(channel_id), run_id="discord-agent")
     options = [
         ResponseOption(name="yes", title="Yes, go ahead"),
@@ -335,7 +335,7 @@ def test_a_response_option_button_answers_with_the_option(
 def test_a_reject_option_button_rejects_with_the_option(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     options = [{"name": "too_big", "title": "Too many replicas", "prompt_fill": "use at most 2"}]
     call_id = create_call(discord_service, key, channel_id, reject_options=options)
     message = posted_to(discord, channel_id)
@@ -398,7 +398,7 @@ FORGERIES = [
 def test_forged_approve_gets_401_and_decides_nothing(
     discord_service: RunningService, discord: DiscordStandIn, key: str, forge: Any
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
     message = posted_to(discord, channel_id)
 
@@ -418,7 +418,7 @@ def test_forged_ping_gets_401(discord_service: RunningService, forge: Any) -> No
 def test_a_replayed_interaction_gets_401(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
     message = posted_to(discord, channel_id)
     opened = interact(discord_service, click(message, "Reject"))
@@ -435,7 +435,7 @@ def test_a_replayed_interaction_gets_401(
 def test_a_replayed_click_decides_nothing(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
     message = posted_to(discord, channel_id)
     body = json.dumps(click(message, "Reject")).encode()
@@ -448,7 +448,7 @@ def test_a_replayed_click_decides_nothing(
 def test_a_click_on_a_message_signoff_did_not_post_decides_nothing(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
     message = posted_to(discord, channel_id)
     elsewhere = {**message, "id": discord.snowflake()}
@@ -462,7 +462,7 @@ def test_a_click_on_a_message_signoff_did_not_post_decides_nothing(
 def test_a_second_click_says_who_decided_and_changes_nothing(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
     message = posted_to(discord, channel_id)
     assert interact(discord_service, click(message, "Approve")).json()["type"] == 7
@@ -480,7 +480,7 @@ def test_a_second_click_says_who_decided_and_changes_nothing(
 def test_a_decision_through_the_api_edits_the_discord_message(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
     message = posted_to(discord, channel_id)
 
@@ -500,8 +500,7 @@ def test_a_decision_through_the_api_edits_the_discord_message(
 def test_a_user_id_gets_the_message_in_a_dm(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    user_id = discord.snowflake()
-    discord.users.add(user_id)
+    user_id = discord.new_user()
     call_id = create_call(discord_service, key, user_id)
     dm_channel = wait_until(lambda: discord.dm_channels.get(user_id), what="a DM opened")
     message = posted_to(discord, dm_channel)  # type: ignore[arg-type]
@@ -516,7 +515,7 @@ def test_a_user_id_gets_the_message_in_a_dm(
 def test_a_rate_limited_post_is_sent_again(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     discord.rate_limited_once.add(channel_id)
     create_call(discord_service, key, channel_id)
     posted_to(discord, channel_id)
@@ -544,7 +543,7 @@ def test_a_refused_bot_token_is_shown_on_the_outbox_row(
     project = f"discord-bad-token-{time.monotonic_ns()}"
     key = discord_service.create_key(project)
     _set_project_token(discord_service, project, "a-token-discord-does-not-know")
-    call_id = create_call(discord_service, key, discord.snowflake())
+    call_id = create_call(discord_service, key, discord.new_channel())
 
     row = _failed_row(discord_service, request_id_of(discord_service, call_id))
     assert row.status == "failed" and "401" in row.last_error
@@ -573,7 +572,7 @@ def _set_project_token(service: RunningService, project: str, token: str) -> Non
 def test_mentions_and_markdown_in_arguments_are_shown_as_text(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
-    channel_id = discord.snowflake()
+    channel_id = discord.new_channel()
     create_call(
         discord_service,
         key,
