@@ -6,6 +6,7 @@ and can be told to fail the way Discord does (unknown channel, rate limit).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import re
@@ -66,8 +67,10 @@ class DiscordStandIn:
         return user_id
 
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's messages as they are now (copies: a later edit leaves them as they were)."""
         with self._lock:
-            return [message for (channel, _), message in self.messages.items() if channel == channel_id]
+            found = [message for (channel, _), message in self.messages.items() if channel == channel_id]
+            return copy.deepcopy(found)
 
     def calls_to(self, method: str, path_part: str) -> list[Call]:
         with self._lock:

@@ -32,7 +32,9 @@ from signoff_testing import (
     Operator,
     RunningService,
     agent_layer,
+    link_after,
     request_id_of,
+    unique_address,
     wait_until,
 )
 
@@ -69,9 +71,10 @@ def discord_service(
     running.stop()
 
 
-@pytest.fixture
-def key(discord_service: RunningService, request: pytest.FixtureRequest) -> str:
-    return discord_service.create_key(f"discord-{request.node.name}")
+@pytest.fixture(scope="module")
+def key(discord_service: RunningService) -> str:
+    """One project for the module: each test has channels of its own, so their requests never meet."""
+    return discord_service.create_key("discord")
 
 
 @pytest.fixture
@@ -195,7 +198,7 @@ def create_call(service: RunningService, key: str, channel_id: str, **spec: Any)
         "spec": {
             "fn": spec.pop("fn", "deploy"),
             "kwargs": spec.pop("kwargs", {"service": "billing"}),
-            "channel": {"discord": {"channel_or_user_id": channel_id}},
+            "channel": spec.pop("channel", {"discord": {"channel_or_user_id": channel_id}}),
             **spec,
         },
     }
@@ -602,3 +605,76 @@ def test_without_a_public_key_interactions_get_401_saying_so(
         running.stop()
     assert answered.status_code == 401
     assert "discord_public_key" in answered.json()["detail"]
+
+
+# --- written beside the code ---------------------------------------------------------------------
+
+
+def test_a_decision_by_the_emailed_link_edits_the_discord_message(
+    discord_service: RunningService, discord: DiscordStandIn, mail_sink: MailSink, key: str
+) -> None:
+    channel_id = discord.new_channel()
+    approver = unique_address("discord-approver")
+    call_id = create_call(
+        discord_service,
+        key,
+        channel_id,
+        channel={"email": {"address": approver}, "discord": {"channel_or_user_id": channel_id}},
+    )
+    message = posted_to(discord, channel_id)
+    emailed = mail_sink.wait_for_mail_to(approver)
+
+    decided = requests.post(link_after(emailed, "Approve:"), data={"text": ""}, timeout=WAIT_SECONDS)
+    assert decided.status_code == 200
+    edit_path = f"/channels/{channel_id}/messages/{message['id']}"
+    [edit] = wait_until(lambda: discord.calls_to("PATCH", edit_path), what="the message edited")  # type: ignore[misc]
+    assert edit.body["components"] == [] and "Approved" in shown_text(edit.body)
+    assert approver.split("@")[0] in shown_text(edit.body)
+    assert call_status(discord_service, key, call_id)["approved"] is True
+
+
+def test_a_timed_out_request_edits_the_discord_message(
+    discord_service: RunningService, discord: DiscordStandIn, key: str
+) -> None:
+    channel_id = discord.new_channel()
+    create_call(discord_service, key, channel_id, timeout_seconds=1)
+    message = posted_to(discord, channel_id)
+    edit_path = f"/channels/{channel_id}/messages/{message['id']}"
+    [edit] = wait_until(lambda: discord.calls_to("PATCH", edit_path), what="the message edited")  # type: ignore[misc]
+    assert edit.body["components"] == [] and "No one decided in time" in shown_text(edit.body)
+
+
+def test_a_blank_comment_decides_nothing(
+    discord_service: RunningService, discord: DiscordStandIn, key: str
+) -> None:
+    channel_id = discord.new_channel()
+    call_id = create_call(discord_service, key, channel_id)
+    message = posted_to(discord, channel_id)
+    opened = interact(discord_service, click(message, "Reject"))
+
+    answered = interact(discord_service, submit(message, opened.json()["data"], "   \n "))
+    assert answered.json()["type"] == 4 and answered.json()["data"]["flags"] == 64
+    assert call_status(discord_service, key, call_id)["approved"] is None
+
+
+def test_a_button_of_another_kind_of_request_decides_nothing(
+    discord_service: RunningService, discord: DiscordStandIn, key: str
+) -> None:
+    channel_id = discord.new_channel()
+    call_id = create_call(discord_service, key, channel_id)
+    message = posted_to(discord, channel_id)
+    # An Answer button belongs to questions; on an approval it is no button signoff made.
+    forged = _interaction(3, message, {"custom_id": "signoff:answer", "component_type": 2})
+    assert interact(discord_service, forged).json()["data"]["flags"] == 64
+    unknown_option = _interaction(3, message, {"custom_id": "signoff:option:7", "component_type": 2})
+    assert interact(discord_service, unknown_option).json()["data"]["flags"] == 64
+    assert call_status(discord_service, key, call_id)["approved"] is None
+
+
+def test_an_id_that_is_not_a_snowflake_never_reaches_discord(
+    discord_service: RunningService, discord: DiscordStandIn, key: str
+) -> None:
+    call_id = create_call(discord_service, key, "../../users/@me")
+    row = _failed_row(discord_service, request_id_of(discord_service, call_id))
+    assert row.status == "failed" and "not a Discord channel or user id" in row.last_error
+    assert not [call for call in discord.calls if "@me/messages" in call.path or ".." in call.path]

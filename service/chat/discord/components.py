@@ -87,6 +87,9 @@ def outcome_sentence(request: HumanRequest) -> str:
     who = escape(request.decided_by or "someone")
     if request.withdrawn:
         return f"**Withdrawn** by {who}."
+    if request.timed_out and request.kind == FUNCTION_CALL:
+        outcome = "approved" if request.approved else "rejected"
+        return f"**No one decided in time**: {outcome}, as the request said it would be."
     if request.timed_out:
         return "**No one answered in time.**"
     if request.kind != FUNCTION_CALL:
@@ -141,8 +144,10 @@ def _headline(request: HumanRequest) -> str:
 
 
 def _question_embed(request: HumanRequest) -> dict[str, Any]:
+    # Embed titles are left to plain words of ours: what the agent sent goes where markdown
+    # (and so its escaping) is sure to apply, the content and the description.
     if request.kind == FUNCTION_CALL:
-        title = f"Run {request.spec['fn']}?"
+        title = "With these arguments"
         description = "\n".join(
             f"**{escape(name)}**: {escape(readable_value(value))}"
             for name, value in request.spec["kwargs"].items()
@@ -150,7 +155,7 @@ def _question_embed(request: HumanRequest) -> dict[str, Any]:
         description = description or "(no arguments)"
     else:
         title, description = "Question", escape(request.spec["msg"])
-    embed = {"title": escaped_within(title, 250), "description": cut_escaped(description, DESCRIPTION_CHARS)}
+    embed = {"title": title, "description": cut_escaped(description, DESCRIPTION_CHARS)}
     embed["footer"] = {"text": f"signoff request #{request.id}, run {request.run_id}"[:200]}
     return embed
 

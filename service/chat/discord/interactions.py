@@ -135,7 +135,9 @@ def _request_clicked(session: Session, payload: dict[str, Any]) -> HumanRequest 
 def _fits(found: HumanRequest, action: Action) -> bool:
     if action.verb == OPTION:
         return layout.option_at(found, action.index) is not None
-    return (action.verb == ANSWER) != (found.kind == FUNCTION_CALL)
+    if action.verb == ANSWER:
+        return found.kind != FUNCTION_CALL
+    return found.kind == FUNCTION_CALL
 
 
 def _person(payload: dict[str, Any]) -> str | None:
