@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from signoff import ContactChannel, DiscordContactChannel, ResponseOption
 from signoff_service.store.db import normalize_database_url
-from signoff_service.store.models import OutboxMessage, Project
+from signoff_service.store.models import ChatPost, OutboxMessage, Project
 
 from signoff_testing import (
     ADMIN_PASSWORD,
@@ -181,9 +181,15 @@ def shown_text(message: dict) -> str:
     return "\n".join(parts)
 
 
-def posted_to(discord: DiscordStandIn, channel_id: str) -> dict:
+def posted_to(service: RunningService, discord: DiscordStandIn, channel_id: str) -> dict:
+    """The message posted in the channel, once the service has recorded it (a person could click it)."""
     found = wait_until(lambda: discord.messages_in(channel_id), what=f"a message in channel {channel_id}")
-    return found[0]  # type: ignore[index]
+    message = found[0]  # type: ignore[index]
+    wait_until(
+        lambda: [post for post in service.rows(ChatPost) if post.message_ref == message["id"]],
+        what="the service to record its post",
+    )
+    return message
 
 
 def discord_channel(channel_id: str) -> ContactChannel:
@@ -253,7 +259,7 @@ def test_approve_button_runs_the_function_and_returns_its_result(
     deploy = approval_gate(discord_service, key, channel_id, calls)
     future = agent_pool.submit(deploy, service_name="billing-api", replicas=3)
 
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     [post] = discord.calls_to("POST", f"/channels/{channel_id}/messages")
     assert post.authorization == f"Bot {BOT_TOKEN}"
     text = shown_text(message)
@@ -278,7 +284,7 @@ def test_reject_opens_a_modal_whose_comment_reaches_the_agent(
     calls: list = []
     deploy = approval_gate(discord_service, key, channel_id, calls)
     future = agent_pool.submit(deploy, service_name="billing-api", replicas=3)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
 
     opened = interact(discord_service, click(message, "Reject"))
     assert opened.status_code == 200
@@ -304,7 +310,7 @@ def test_human_as_tool_answered_through_the_answer_modal(
     hl = agent_layer(discord_service, key, discord_channel(channel_id), run_id="discord-agent")
     ask = hl.human_as_tool()
     future = agent_pool.submit(ask, "Which region should the new cluster go to?")
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     assert "Which region should the new cluster go to?" in shown_text(message)
 
     opened = interact(discord_service, click(message, "Answer"))
@@ -327,7 +333,7 @@ def test_a_response_option_button_answers_with_the_option(
     ]
     ask = hl.human_as_tool(response_options=options)
     future = agent_pool.submit(ask, "Ship the release?")
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     assert [part["label"] for part in buttons(message)] == ["Answer", "Yes, go ahead", "Not now"]
 
     answered = interact(discord_service, click(message, "Not now"))
@@ -341,7 +347,7 @@ def test_a_reject_option_button_rejects_with_the_option(
     channel_id = discord.new_channel()
     options = [{"name": "too_big", "title": "Too many replicas", "prompt_fill": "use at most 2"}]
     call_id = create_call(discord_service, key, channel_id, reject_options=options)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     assert button(message, "Too many replicas")["style"] == 2
 
     answered = interact(discord_service, click(message, "Too many replicas"))
@@ -403,7 +409,7 @@ def test_forged_approve_gets_401_and_decides_nothing(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
 
     body, headers = forge(json.dumps(click(message, "Approve")).encode())
     answered = send_interaction(discord_service, body, headers)
@@ -423,7 +429,7 @@ def test_a_replayed_interaction_gets_401(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     opened = interact(discord_service, click(message, "Reject"))
     body = json.dumps(submit(message, opened.json()["data"], "no")).encode()
     headers = signed_headers(body)
@@ -440,7 +446,7 @@ def test_a_replayed_click_decides_nothing(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     body = json.dumps(click(message, "Reject")).encode()
     headers = signed_headers(body)
     assert send_interaction(discord_service, body, headers).json()["type"] == 9
@@ -453,7 +459,7 @@ def test_a_click_on_a_message_signoff_did_not_post_decides_nothing(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     elsewhere = {**message, "id": discord.snowflake()}
 
     answered = interact(discord_service, click(elsewhere, "Approve"))
@@ -467,7 +473,7 @@ def test_a_second_click_says_who_decided_and_changes_nothing(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     assert interact(discord_service, click(message, "Approve")).json()["type"] == 7
 
     bob = {"id": "800000000000000043", "username": "bob"}
@@ -485,7 +491,7 @@ def test_a_decision_through_the_api_edits_the_discord_message(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
 
     decided = requests.post(
         f"{discord_service.api_url}/agent/function_calls/{call_id}/respond",
@@ -506,7 +512,7 @@ def test_a_user_id_gets_the_message_in_a_dm(
     user_id = discord.new_user()
     call_id = create_call(discord_service, key, user_id)
     dm_channel = wait_until(lambda: discord.dm_channels.get(user_id), what="a DM opened")
-    message = posted_to(discord, dm_channel)  # type: ignore[arg-type]
+    message = posted_to(discord_service, discord, dm_channel)  # type: ignore[arg-type]
 
     dm_click = click(message, "Approve")
     del dm_click["member"], dm_click["guild_id"]
@@ -521,7 +527,7 @@ def test_a_rate_limited_post_is_sent_again(
     channel_id = discord.new_channel()
     discord.rate_limited_once.add(channel_id)
     create_call(discord_service, key, channel_id)
-    posted_to(discord, channel_id)
+    posted_to(discord_service, discord, channel_id)
     assert len(discord.calls_to("POST", f"/channels/{channel_id}/messages")) == 2
 
 
@@ -583,7 +589,7 @@ def test_mentions_and_markdown_in_arguments_are_shown_as_text(
         fn="notify_**everyone**",
         kwargs={"text": "@everyone look <@123456> **now** `rm -rf` ||secret|| > quoted"},
     )
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     [post] = discord.calls_to("POST", f"/channels/{channel_id}/messages")
     assert post.body["allowed_mentions"] == {"parse": []}
     text = shown_text(message)
@@ -621,7 +627,7 @@ def test_a_decision_by_the_emailed_link_edits_the_discord_message(
         channel_id,
         channel={"email": {"address": approver}, "discord": {"channel_or_user_id": channel_id}},
     )
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     emailed = mail_sink.wait_for_mail_to(approver)
 
     decided = requests.post(link_after(emailed, "Approve:"), data={"text": ""}, timeout=WAIT_SECONDS)
@@ -638,7 +644,7 @@ def test_a_timed_out_request_edits_the_discord_message(
 ) -> None:
     channel_id = discord.new_channel()
     create_call(discord_service, key, channel_id, timeout_seconds=1)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     edit_path = f"/channels/{channel_id}/messages/{message['id']}"
     [edit] = wait_until(lambda: discord.calls_to("PATCH", edit_path), what="the message edited")  # type: ignore[misc]
     assert edit.body["components"] == [] and "No one decided in time" in shown_text(edit.body)
@@ -649,7 +655,7 @@ def test_a_blank_comment_decides_nothing(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     opened = interact(discord_service, click(message, "Reject"))
 
     answered = interact(discord_service, submit(message, opened.json()["data"], "   \n "))
@@ -662,7 +668,7 @@ def test_a_button_of_another_kind_of_request_decides_nothing(
 ) -> None:
     channel_id = discord.new_channel()
     call_id = create_call(discord_service, key, channel_id)
-    message = posted_to(discord, channel_id)
+    message = posted_to(discord_service, discord, channel_id)
     # An Answer button belongs to questions; on an approval it is no button signoff made.
     forged = _interaction(3, message, {"custom_id": "signoff:answer", "component_type": 2})
     assert interact(discord_service, forged).json()["data"]["flags"] == 64
