@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from ..config import Settings
 from . import ChatSender
+from .discord.sender import DiscordSender
 
 
 def chat_senders(settings: Settings) -> dict[str, ChatSender]:
     """Every platform's sender, by outbox kind."""
-    return {}
+    return {
+        DiscordSender.kind: DiscordSender(settings),
+    }

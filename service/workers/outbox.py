@@ -255,8 +255,11 @@ def _record_chat_delivered(session: Session, row: OutboxMessage, request: HumanR
         message_ref=posted.message_ref,
     )
     # Decided while the message was on its way: it was posted with buttons, so edit it now.
+    # The row lock orders this against a decision being recorded at the same moment (which
+    # updates the row): either it is seen here, or the decision's own edits see this post.
     session.flush()
-    if session.get(HumanRequest, request.id, populate_existing=True).is_decided:
+    locked = {"key_share": True}
+    if session.get(HumanRequest, request.id, populate_existing=True, with_for_update=locked).is_decided:
         chat.enqueue_updates_of(session, request.id, [post])
 
 
