@@ -17,12 +17,9 @@ import nacl.signing
 import pytest
 import requests
 from discord_standin import DiscordStandIn, serve_discord
-from sqlalchemy import create_engine, update
-from sqlalchemy.orm import Session
 
 from signoff import ContactChannel, DiscordContactChannel, ResponseOption
-from signoff_service.store.db import normalize_database_url
-from signoff_service.store.models import ChatPost, OutboxMessage, Project
+from signoff_service.store.models import ChatPost, OutboxMessage
 
 from signoff_testing import (
     ADMIN_PASSWORD,
@@ -568,14 +565,8 @@ def _failed_row(service: RunningService, request_id: int) -> OutboxMessage:
 
 
 def _set_project_token(service: RunningService, project: str, token: str) -> None:
-    # The store is where a project's bot token lives; there is no CLI for it yet.
-    engine = create_engine(normalize_database_url(service.database_url))
-    try:
-        with Session(engine) as session:
-            session.execute(update(Project).where(Project.name == project).values(discord_bot_token=token))
-            session.commit()
-    finally:
-        engine.dispose()
+    result = service.run_cli("projects", "set-token", "--project", project, "--discord-bot-token", token)
+    assert result.returncode == 0, result.stderr
 
 
 def test_mentions_and_markdown_in_arguments_are_shown_as_text(

@@ -23,16 +23,16 @@ from .components import outcome_message, request_message
 log = logging.getLogger(__name__)
 
 UNKNOWN_CHANNEL = 10003
-# Discord asks every bot to say who it is, in this form.
-PROJECT_URL = "https://github.com/signoff/signoff"
 
 
-def _user_agent() -> str:
+def _user_agent(service_url: str) -> str:
+    # Discord asks every bot to say who it is, as "DiscordBot (<url>, <version>)": the URL
+    # is this service's own, where its operator can be found.
     try:
         release = version("signoff")
     except PackageNotFoundError:
         release = "dev"
-    return f"DiscordBot ({PROJECT_URL}, {release})"
+    return f"DiscordBot ({service_url}, {release})"
 
 
 class DiscordRefused(SendError):
@@ -50,7 +50,7 @@ class DiscordSender:
     def __init__(self, settings: Settings) -> None:
         self._api_url = settings.discord_api_url.rstrip("/")
         self._timeout = settings.outbound_timeout_seconds
-        self._user_agent = _user_agent()
+        self._user_agent = _user_agent(settings.public_base_url)
 
     def post(self, request: HumanRequest, destination: str, token: str) -> PostedMessage:
         _check_id(destination)
