@@ -78,7 +78,9 @@ class Agent:
         ):
             yield client
 
-    async def approval(self, client: Client, tool: str, tool_input: dict, tool_use_id: str, **options) -> dict:
+    async def approval(
+        self, client: Client, tool: str, tool_input: dict, tool_use_id: str, **options
+    ) -> dict:
         arguments = {"tool_name": tool, "input": tool_input, "tool_use_id": tool_use_id}
         result = await client.call_tool("request_approval", arguments, **options)
         return json.loads(result.content[0].text)
@@ -153,12 +155,16 @@ def test_ask_human_is_answered_by_an_email_reply(agent: Agent, mail_sink: MailSi
             question = await emailed(mail_sink, agent.approver)
             assert "Which branch" in text_body(question)
             await asyncio.to_thread(
-                answer_by_email, agent.service.smtp_port, agent.approver, question, "From release/2.4."
+                answer_by_email,
+                agent.service.smtp_port,
+                agent.approver,
+                question,
+                "Use the release/2.4 branch.",
             )
             result = await asked
             return result.content[0].text
 
-    assert asyncio.run(scenario()) == "From release/2.4."
+    assert asyncio.run(scenario()) == "Use the release/2.4 branch."
 
 
 def test_a_repeated_tool_use_id_sends_no_second_email(agent: Agent, mail_sink: MailSink) -> None:
@@ -213,7 +219,9 @@ def test_a_rule_denied_call_is_denied_at_once_naming_the_rule(agent: Agent) -> N
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer sgf_not-a-key", "Basic abc"])
-def test_a_missing_or_wrong_key_on_mcp_is_refused(mcp_service: RunningService, authorization: str | None) -> None:
+def test_a_missing_or_wrong_key_on_mcp_is_refused(
+    mcp_service: RunningService, authorization: str | None
+) -> None:
     headers = {"Accept": "application/json, text/event-stream"}
     if authorization:
         headers["Authorization"] = authorization
@@ -231,7 +239,7 @@ def test_the_official_client_with_a_wrong_key_cannot_connect(mcp_service: Runnin
         ):
             await client.list_tools()
 
-    with pytest.raises(Exception):  # noqa: B017, PT011  (the SDK wraps the 401 its own way)
+    with pytest.raises(Exception):  # noqa: B017  (the SDK wraps the 401 its own way)
         asyncio.run(connect())
 
 
@@ -252,7 +260,9 @@ def test_the_timeout_denies_and_the_page_says_so(mcp_service: RunningService, ma
 def test_a_cancelled_call_withdraws_the_request(agent: Agent, mail_sink: MailSink) -> None:
     async def scenario() -> None:
         async with agent.client() as client:
-            asked = asyncio.create_task(agent.approval(client, "Bash", {"command": "rm -rf /srv"}, "toolu_cancel"))
+            asked = asyncio.create_task(
+                agent.approval(client, "Bash", {"command": "rm -rf /srv"}, "toolu_cancel")
+            )
             await emailed(mail_sink, agent.approver)
             asked.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -282,7 +292,9 @@ def test_progress_is_reported_while_waiting(agent: Agent, mail_sink: MailSink) -
     async def scenario() -> dict:
         async with agent.client() as client:
             asked = asyncio.create_task(
-                agent.approval(client, "Bash", {"command": "make"}, "toolu_progress", progress_callback=on_progress)
+                agent.approval(
+                    client, "Bash", {"command": "make"}, "toolu_progress", progress_callback=on_progress
+                )
             )
             message = await emailed(mail_sink, agent.approver)
             await asyncio.wait_for(reported.wait(), WAIT_SECONDS)
@@ -304,12 +316,18 @@ def test_progress_is_reported_while_waiting(agent: Agent, mail_sink: MailSink) -
         ("Bash", {"command": "rm notes.txt"}, ("ask", "Bash(rm *)")),
         ("Read", {"file_path": "/etc/passwd"}, ("deny", "Read(/etc/*)")),
         ("Read", {"file_path": "src/app.py"}, ("allow", "Read")),
-        ("WebFetch", {"url": "https://docs.example.com/x"}, ("allow", "WebFetch(https://docs.example.com/*)")),
+        (
+            "WebFetch",
+            {"url": "https://docs.example.com/x"},
+            ("allow", "WebFetch(https://docs.example.com/*)"),
+        ),
         ("Other", {"b": 1, "a": "x"}, ("ask", None)),
     ],
 )
 def test_rules_decide_with_deny_over_ask_over_allow(tool: str, tool_input: dict, expected: tuple) -> None:
-    allow = [Rule.parse(text) for text in ("Bash(git status*)", "Read", "WebFetch(https://docs.example.com/*)")]
+    allow = [
+        Rule.parse(text) for text in ("Bash(git status*)", "Read", "WebFetch(https://docs.example.com/*)")
+    ]
     ask = [Rule.parse("Bash(rm *)")]
     deny = [Rule.parse(text) for text in ("Bash(rm -rf *)", "Read(/etc/*)")]
     outcome = decide_by_rules(tool, tool_input, allow=allow, ask=ask, deny=deny)
