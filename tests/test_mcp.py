@@ -120,16 +120,27 @@ def events_of(service: RunningService, key: str, call_id: str) -> list[dict]:
 
 def test_approval_by_the_email_link_returns_allow_with_the_input(agent: Agent, mail_sink: MailSink) -> None:
     tool_input = {"command": "make deploy", "description": "ship it"}
+    progress: list[str | None] = []
+    reported = asyncio.Event()
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(message)
+        reported.set()
 
     async def scenario() -> dict:
         async with agent.client() as client:
-            asked = asyncio.create_task(agent.approval(client, "Bash", tool_input, "toolu_approve_1"))
+            asked = asyncio.create_task(
+                agent.approval(client, "Bash", tool_input, "toolu_approve_1", progress_callback=on_progress)
+            )
             message = await emailed(mail_sink, agent.approver)
             assert "make deploy" in text_body(message)
+            # While the person has not answered, the client hears that the call is waiting.
+            await asyncio.wait_for(reported.wait(), WAIT_SECONDS)
             assert post_form(link_after(message, "Approve:")).status_code == 200
             return await asked
 
     assert asyncio.run(scenario()) == {"behavior": "allow", "updatedInput": tool_input}
+    assert "waiting" in (progress[0] or "")
 
 
 def test_a_rejection_with_a_comment_returns_deny_with_the_comment(agent: Agent, mail_sink: MailSink) -> None:
@@ -281,27 +292,6 @@ def test_a_cancelled_call_withdraws_the_request(agent: Agent, mail_sink: MailSin
     assert "was withdrawn" in late.text
     kinds = [event["kind"] for event in events_of(agent.service, agent.key, "toolu_cancel")]
     assert "withdrawn" in kinds and "decided" not in kinds
-
-
-def test_progress_is_reported_while_waiting(agent: Agent, mail_sink: MailSink) -> None:
-    reported = asyncio.Event()
-
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        reported.set()
-
-    async def scenario() -> dict:
-        async with agent.client() as client:
-            asked = asyncio.create_task(
-                agent.approval(
-                    client, "Bash", {"command": "make"}, "toolu_progress", progress_callback=on_progress
-                )
-            )
-            message = await emailed(mail_sink, agent.approver)
-            await asyncio.wait_for(reported.wait(), WAIT_SECONDS)
-            post_form(link_after(message, "Approve:"))
-            return await asked
-
-    assert asyncio.run(scenario())["behavior"] == "allow"
 
 
 # The policy on its own: which rule decides what.
