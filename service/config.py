@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .mcp.policy import Rule, RuleError
+
 ENV_PREFIX = "SIGNOFF_"
 CONFIG_FILE_ENV = "SIGNOFF_CONFIG"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -191,8 +193,6 @@ def _hex_key(value: Any) -> str:
 
 
 def _rule_list(value: Any) -> tuple[str, ...]:
-    from .mcp.policy import Rule, RuleError
-
     rules = _text_list(value)
     try:
         return tuple(Rule.parse(rule).text for rule in rules)
