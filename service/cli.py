@@ -104,6 +104,22 @@ def worker(settings: Settings) -> None:
     run_worker(settings)
 
 
+@main.command("mcp")
+@click.option("--project", required=True, help="The project the requests belong to (created if new).")
+@click.option("--email", help="Who is asked (default: mcp_email in the config, else the project's channel).")
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=0),
+    help="Seconds a request waits before it is denied as unanswered (default: mcp_timeout_seconds).",
+)
+@click.pass_obj
+def mcp_server(settings: Settings, project: str, email: str | None, timeout: int | None) -> None:
+    """Serve MCP on stdin/stdout: request_approval and ask_human, beside a running `signoff serve`."""
+    from .mcp.stdio import run_stdio
+
+    run_stdio(settings, project, email, timeout)
+
+
 @main.group()
 def keys() -> None:
     """Manage API keys."""

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .mcp.policy import Rule, RuleError
+
 ENV_PREFIX = "SIGNOFF_"
 CONFIG_FILE_ENV = "SIGNOFF_CONFIG"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -69,6 +71,11 @@ class Settings:
     discord_public_key: str
     discord_bot_token: str
     discord_api_url: str
+    mcp_email: str
+    mcp_timeout_seconds: int
+    mcp_allow: tuple[str, ...]
+    mcp_ask: tuple[str, ...]
+    mcp_deny: tuple[str, ...]
 
     @property
     def public_base_url(self) -> str:
@@ -185,6 +192,14 @@ def _hex_key(value: Any) -> str:
     return key
 
 
+def _rule_list(value: Any) -> tuple[str, ...]:
+    rules = _text_list(value)
+    try:
+        return tuple(Rule.parse(rule).text for rule in rules)
+    except RuleError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 # One line per setting: its key in the TOML file (the env var is SIGNOFF_ + KEY), the
 # attribute it fills and how the text is read.
 _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
@@ -227,6 +242,11 @@ _SETTINGS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("discord_public_key", "discord_public_key", _hex_key),
     ("discord_bot_token", "discord_bot_token", _text),
     ("discord_api_url", "discord_api_url", _http_url),
+    ("mcp_email", "mcp_email", _text),
+    ("mcp_timeout_seconds", "mcp_timeout_seconds", _positive_int),
+    ("mcp_allow", "mcp_allow", _rule_list),
+    ("mcp_ask", "mcp_ask", _rule_list),
+    ("mcp_deny", "mcp_deny", _rule_list),
 )
 if {attribute for _, attribute, _ in _SETTINGS} != {field.name for field in fields(Settings)}:
     raise RuntimeError("_SETTINGS and Settings disagree: every field needs exactly one line")

@@ -19,12 +19,13 @@ from . import audit
 from .addresses import InvalidAddress, normalize_address
 from .channels import Destinations, UndeliverableChannel, destinations
 from .context import Runtime
+from .decisions import decide
 from .errors import InvalidRequest
 from .mail_out.custom_template import CustomTemplateError
 from .store import chat, events, outbox
 from .store.keys import default_channel
 from .store.models import HumanRequest
-from .store.requests import add_request, find_request
+from .store.requests import Decision, add_request, find_request
 from .store.types import utcnow
 
 RequestSpec = FunctionCallSpec | HumanContactSpec
@@ -71,14 +72,34 @@ def create_request(
         session.rollback()
         raise InvalidRequest(f"spec.channel.email.template: {exc}") from exc
     except IntegrityError:
-        # Inserting first and looking up only on a conflict saves a query on every create.
-        session.rollback()
-        existing = find_request(session, new.project_id, new.kind, new.call_id)
-        if existing is None:
-            raise
-        raise CallIdTaken(existing) from None
+        _raise_taken(session, new)
     runtime.mail_queued()
     return created
+
+
+def create_decided_request(
+    session: Session, runtime: Runtime, new: NewRequest, decision: Decision, *, actor: str, via: str
+) -> HumanRequest:
+    """Store `new` already decided by `decision` (a policy rule's), committed: no one is asked,
+    nothing is delivered, and the trail shows who decided and why; CallIdTaken as above."""
+    try:
+        created = _store(session, new, new.spec, Destinations(emails=[], chats=[]), actor=actor, via=via)
+        decide(session, created, decision)
+        session.commit()
+    except IntegrityError:
+        _raise_taken(session, new)
+    # Its webhooks' POSTs wait in the outbox.
+    runtime.request_decided(created.id)
+    return created
+
+
+def _raise_taken(session: Session, new: NewRequest) -> None:
+    # Inserting first and looking up only on a conflict saves a query on every create.
+    session.rollback()
+    existing = find_request(session, new.project_id, new.kind, new.call_id)
+    if existing is None:
+        raise  # the IntegrityError being handled: not a taken call_id
+    raise CallIdTaken(existing) from None
 
 
 def _store(

@@ -24,6 +24,7 @@ from .logs import configure_logging
 from .mail_in.receiver import InboundProcessor
 from .mail_in.smtpd import ReplyHandler, smtp_protocol_factory
 from .mail_out.senders import sender_for
+from .mcp.http import McpMount
 from .workers.outbox import OutboxWorker
 from .workers.schedules import ScheduleWorker
 
@@ -61,7 +62,7 @@ def worker(settings: Settings) -> None:
     _run(settings, _work_only)
 
 
-def web_app() -> LongPollASGI:
+def web_app() -> McpMount:
     """The ASGI app of one `signoff web --workers N` process (built in each of them)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format, settings.secrets)
@@ -145,15 +146,16 @@ def _web_server(runtime: Runtime) -> uvicorn.Server:
     return uvicorn.Server(uvicorn.Config(_asgi_app(runtime), **_uvicorn_options(runtime.settings)))
 
 
-def _asgi_app(runtime: Runtime) -> LongPollASGI:
-    return LongPollASGI(create_app(runtime), runtime.hub, runtime.async_wait_secret)
+def _asgi_app(runtime: Runtime) -> McpMount:
+    return McpMount(runtime, LongPollASGI(create_app(runtime), runtime.hub, runtime.async_wait_secret))
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, object]:
     return {
         "host": settings.http_host,
         "port": settings.http_port,
-        "lifespan": "off",
+        # The lifespan runs the MCP server's session manager (service/mcp/http.py).
+        "lifespan": "on",
         "log_config": None,
         "access_log": False,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
