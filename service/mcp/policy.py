@@ -2,8 +2,12 @@
 
 A rule names a tool, and optionally a shell-style pattern (fnmatch) for the call's main
 argument: `command` for shell tools, else `file_path`, `path` or `url`, else the whole
-input as JSON with sorted keys (`{"a": 1, "b": "x"}`). Of the rules that match, a deny rule wins over
-an ask rule, an ask rule over an allow rule; a call no rule matches asks a person.
+input as JSON with sorted keys (`{"a": 1, "b": "x"}`). Of the rules that match, a deny rule
+wins over an ask rule, an ask rule over an allow rule; a call no rule matches asks a person.
+
+An allow rule never matches a shell command that chains, substitutes or redirects
+(`;`, `&`, `|`, backticks, `$(`, `<`, `>`, a line break): `Bash(git status*)` must not let
+`git status; rm -rf ~` through, so such a command is asked (or denied by a deny rule).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any, Literal
 
 # The input fields a pattern is matched against, in the order they are looked for.
 MAIN_ARGUMENTS = ("command", "file_path", "path", "url")
+# What lets one shell command line run more than the command it starts with.
+_SHELL_COMPOSITION = re.compile(r"[;&|`<>\n\r]|\$\(")
 _RULE = re.compile(r"(?P<tool>[A-Za-z0-9_.:\-]+)(?:\((?P<pattern>.*)\))?", re.DOTALL)
 
 Behavior = Literal["allow", "ask", "deny"]
@@ -84,11 +90,19 @@ def decide_by_rules(
         ("ask", ask),
         ("allow", allow),
     )
+    composed = _composes_commands(tool_input)
     for behavior, rules in behaviors:
+        if behavior == "allow" and composed:
+            continue
         for rule in rules:
             if rule.matches(tool, tool_input):
                 return Outcome(behavior, rule)
     return Outcome("ask", None)
+
+
+def _composes_commands(tool_input: dict[str, Any]) -> bool:
+    command = tool_input.get("command")
+    return isinstance(command, str) and _SHELL_COMPOSITION.search(command) is not None
 
 
 def main_argument(tool_input: dict[str, Any]) -> str:
