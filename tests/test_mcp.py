@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx2
 import pytest
@@ -62,6 +63,11 @@ class Agent:
     project: str
     key: str
     approver: str
+    # Makes this test's tool_use_ids its own within the module's one project.
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def use_id(self, name: str) -> str:
+        return f"{name}_{self.tag}"
 
     @asynccontextmanager
     async def client(self, *options: str) -> AsyncIterator[Client]:
@@ -81,7 +87,7 @@ class Agent:
     async def approval(
         self, client: Client, tool: str, tool_input: dict, tool_use_id: str, **options
     ) -> dict:
-        arguments = {"tool_name": tool, "input": tool_input, "tool_use_id": tool_use_id}
+        arguments = {"tool_name": tool, "input": tool_input, "tool_use_id": self.use_id(tool_use_id)}
         result = await client.call_tool("request_approval", arguments, **options)
         return json.loads(result.content[0].text)
 
@@ -90,13 +96,25 @@ def mcp_url(service: RunningService) -> str:
     return f"{service.base_url}/mcp"
 
 
+@pytest.fixture(scope="module")
+def mcp_project(mcp_service: RunningService) -> tuple[str, str]:
+    """One project for the module, and its key: made once, since each command is a process."""
+    project = f"mcp-{unique_address('project')}"
+    return project, mcp_service.create_key(project)
+
+
 @pytest.fixture(params=TRANSPORTS)
-def agent(mcp_service: RunningService, request: pytest.FixtureRequest) -> Agent:
-    project = f"mcp-{request.node.name}"
+def agent(mcp_service: RunningService, mcp_project: tuple[str, str], request: pytest.FixtureRequest) -> Agent:
+    """An agent whose approver is new to this test: the project's default channel, set through the API."""
+    project, key = mcp_project
     approver = unique_address("mcp")
-    key = mcp_service.create_key(project)
-    channel = mcp_service.run_cli("projects", "set-channel", "--project", project, "--email", approver)
-    assert channel.returncode == 0, channel.stderr
+    channel = requests.put(
+        f"{mcp_service.api_url}/project/default_channel",
+        json={"email": {"address": approver}},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    )
+    assert channel.status_code == 200, channel.text
     return Agent(mcp_service, request.param, project, key, approver)
 
 
@@ -209,7 +227,7 @@ def test_a_rule_allowed_call_returns_at_once_and_is_audited(agent: Agent, mail_s
             return await agent.approval(client, "Bash", tool_input, "toolu_rule_allowed")
 
     assert asyncio.run(scenario()) == {"behavior": "allow", "updatedInput": tool_input}
-    trail = events_of(agent.service, agent.key, "toolu_rule_allowed")
+    trail = events_of(agent.service, agent.key, agent.use_id("toolu_rule_allowed"))
     decided = [event for event in trail if event["kind"] == "decided"]
     assert [(e["actor"], e["channel"], e["detail"]["approved"]) for e in decided] == [
         ("rule allow Bash(git status*)", "policy", True)
@@ -225,7 +243,11 @@ def test_a_rule_denied_call_is_denied_at_once_naming_the_rule(agent: Agent) -> N
 
     answer = asyncio.run(scenario())
     assert answer["behavior"] == "deny" and "Bash(curl *)" in answer["message"]
-    decided = [e for e in events_of(agent.service, agent.key, "toolu_rule_deny") if e["kind"] == "decided"]
+    decided = [
+        e
+        for e in events_of(agent.service, agent.key, agent.use_id("toolu_rule_deny"))
+        if e["kind"] == "decided"
+    ]
     assert [(e["actor"], e["detail"]["approved"]) for e in decided] == [("rule deny Bash(curl *)", False)]
 
 
@@ -290,7 +312,7 @@ def test_a_cancelled_call_withdraws_the_request(agent: Agent, mail_sink: MailSin
     wait_until(withdrawn_page, what="the page to say the request was withdrawn")
     late = post_form(link)
     assert "was withdrawn" in late.text
-    kinds = [event["kind"] for event in events_of(agent.service, agent.key, "toolu_cancel")]
+    kinds = [event["kind"] for event in events_of(agent.service, agent.key, agent.use_id("toolu_cancel"))]
     assert "withdrawn" in kinds and "decided" not in kinds
 
 
