@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from . import api, dashboard, devmail, health, metrics, pages
+from .chat.slack import blueprint as slack
 from .context import EXTENSION_KEY, Runtime, close_db
 from .error_handlers import register_error_handlers
 
@@ -28,6 +29,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(api.openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(slack.bp)
     dashboard.init_app(app, runtime)
     if runtime.settings.uses_dev_mailbox:
         app.register_blueprint(devmail.bp)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..config import Settings
 from . import ChatSender
+from .slack.sender import SlackSender
 
 
 def chat_senders(settings: Settings) -> dict[str, ChatSender]:
     """Every platform's sender, by outbox kind."""
-    return {}
+    return {SlackSender.kind: SlackSender(settings)}
