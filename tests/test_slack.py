@@ -21,9 +21,10 @@ import pytest
 import requests
 from slack_standin import SlackCall, SlackStandIn, serve_slack_standin
 
-from signoff import ContactChannel, FunctionCallSpec, HumanContactSpec, ResponseOption, SlackContactChannel
+from signoff import ContactChannel, FunctionCallSpec, ResponseOption, SlackContactChannel
 from signoff.models import EmailContactChannel
 from signoff_service.store.models import HumanRequest, OutboxMessage
+
 from signoff_testing import (
     ADMIN_PASSWORD,
     SQLITE_ONLY,
@@ -106,13 +107,20 @@ def send_interaction(
 
 
 def send_event(
-    service: RunningService, envelope: dict[str, Any], extra_headers: dict[str, str] | None = None
+    service: RunningService,
+    envelope: dict[str, Any],
+    extra_headers: dict[str, str] | None = None,
+    timestamp: int | None = None,
 ) -> requests.Response:
     body = json.dumps(envelope).encode()
     return requests.post(
         f"{service.base_url}/slack/events",
         data=body,
-        headers={"Content-Type": "application/json", **signed_headers(body), **(extra_headers or {})},
+        headers={
+            "Content-Type": "application/json",
+            **signed_headers(body, timestamp),
+            **(extra_headers or {}),
+        },
         timeout=WAIT_SECONDS,
     )
 
@@ -236,6 +244,16 @@ def update_of(slack: SlackStandIn, posted: SlackCall) -> SlackCall:
     )
 
 
+def ephemeral_to(slack: SlackStandIn, posted: SlackCall, user: str, count: int = 1) -> SlackCall:
+    """The `count`th message only `user` sees, beside the message `posted`."""
+    channel = posted.answer["channel"]
+    return slack.wait_for(
+        "chat.postEphemeral",
+        lambda call: call.args["channel"] == channel and call.args["user"] == user,
+        count,
+    )
+
+
 def status_of(service: RunningService, key: str, kind: str, call_id: str) -> dict[str, Any]:
     response = requests.get(
         f"{service.api_url}/{kind}/{call_id}", headers={"Authorization": f"Bearer {key}"}, timeout=10
@@ -265,7 +283,9 @@ def in_background(call: Callable[[], Any]) -> Future:
     return future
 
 
-def ask_approval(service: RunningService, key: str, channel: ContactChannel, fn: str, **kwargs: Any) -> str:
+def ask_approval(
+    service: RunningService, key: str, channel: ContactChannel, fn: str, /, **kwargs: Any
+) -> str:
     """A function call waiting for approval in `channel`; returns its call_id."""
     hl = agent_layer(service, key, channel)
     return hl.create_function_call(FunctionCallSpec(fn=fn, kwargs=kwargs)).call_id
@@ -427,15 +447,14 @@ def test_a_responder_outside_allowed_responder_ids_cannot_decide(
 
     refused = send_interaction(slack_service, interaction_body(click(posted, "approve", "UINTERN", "intern")))
     assert refused.status_code == 200, refused.text
-    told = slack.wait_for("chat.postEphemeral", lambda call: call.args["user"] == "UINTERN")
-    assert told.args["channel"] == posted.answer["channel"]
+    told = ephemeral_to(slack, posted, "UINTERN")
     assert "not" in told.args["text"].lower()
     assert status_of(slack_service, key, "function_calls", call_id)["approved"] is None
 
     # Nor through the modal: Reject by an outsider opens nothing.
     outsider_reject = click(posted, "reject", "UINTERN", "intern")
     assert send_interaction(slack_service, interaction_body(outsider_reject)).status_code == 200
-    slack.wait_for("chat.postEphemeral", lambda call: call.args["user"] == "UINTERN", count=2)
+    ephemeral_to(slack, posted, "UINTERN", count=2)
     assert (
         slack.calls_to("views.open", lambda call: call.args["trigger_id"] == outsider_reject["trigger_id"])
         == []
@@ -502,3 +521,218 @@ def test_without_a_signing_secret_slack_requests_are_refused(
             assert "slack_signing_secret" in refused.json()["detail"]
     finally:
         running.stop()
+
+
+# --- tests written beside the code ---------------------------------------------------------------
+
+
+def test_a_reject_option_button_rejects_with_that_option(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    channel = unique_channel()
+    hl = agent_layer(slack_service, key, slack_channel(channel))
+    options = [
+        ResponseOption(name="too_big", title="Too much money", prompt_fill="the amount is over the limit"),
+        ResponseOption(name="wrong_account", title="Wrong account"),
+    ]
+
+    @hl.require_approval(reject_options=options)
+    def wire(amount: int) -> str:
+        return "wired"
+
+    result = in_background(lambda: wire(amount=10_000))
+    posted = posted_to(slack, channel)
+    assert button_labels(posted.args["blocks"]) == ["Approve", "Reject", "Too much money", "Wrong account"]
+    assert send_interaction(slack_service, interaction_body(click(posted, "option:0"))).status_code == 200
+    assert (
+        result.result(timeout=WAIT_SECONDS) == "User denied wire with message: the amount is over the limit"
+    )
+    status = status_of(slack_service, key, "function_calls", call_id_in(slack_service, channel))
+    assert status["reject_option_name"] == "too_big"
+
+
+def test_a_question_is_answered_by_an_option_button_or_the_answer_form(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    by_option, by_form = unique_channel(), unique_channel()
+    hl = agent_layer(slack_service, key, slack_channel(by_option))
+    options = [ResponseOption(name="yes", title="Yes, go"), ResponseOption(name="no", title="No")]
+    ask = hl.human_as_tool(response_options=options)
+    answer = in_background(lambda: ask("Ship it?"))
+    posted = posted_to(slack, by_option)
+    assert button_labels(posted.args["blocks"]) == ["Yes, go", "No", "Answer"]
+    assert send_interaction(slack_service, interaction_body(click(posted, "option:0"))).status_code == 200
+    assert answer.result(timeout=WAIT_SECONDS) == "Yes, go"
+    status = status_of(slack_service, key, "contact_requests", call_id_in(slack_service, by_option))
+    assert status["response_option_name"] == "yes"
+
+    typed = in_background(lambda: hl.human_as_tool(contact_channel=slack_channel(by_form))("Which day?"))
+    posted = posted_to(slack, by_form)
+    clicked = click(posted, "answer")
+    assert send_interaction(slack_service, interaction_body(clicked)).status_code == 200
+    opened = slack.wait_for("views.open", lambda call: call.args["trigger_id"] == clicked["trigger_id"])
+    submitted = send_interaction(slack_service, interaction_body(submit_modal(opened, "Thursday")))
+    assert submitted.json() == {"response_action": "clear"}
+    assert typed.result(timeout=WAIT_SECONDS) == "Thursday"
+
+
+def test_bot_messages_and_replies_on_a_function_call_are_not_answers(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    question_channel, call_channel = unique_channel(), unique_channel()
+    hl = agent_layer(slack_service, key, slack_channel(question_channel))
+    answer = in_background(lambda: hl.human_as_tool()("Rollback?"))
+    posted = posted_to(slack, question_channel)
+    call_id = call_id_in(slack_service, question_channel)
+
+    from_a_bot = thread_reply(posted, "I am a bot", user="UBOTTY", bot_id="B0OTHER")
+    edited = thread_reply(posted, "edited", subtype="message_changed")
+    for event in (from_a_bot, edited):
+        assert send_event(slack_service, event).status_code == 200
+    assert status_of(slack_service, key, "contact_requests", call_id).get("response") is None
+
+    fn_call = ask_approval(slack_service, key, slack_channel(call_channel), "reboot", host="db1")
+    call_post = posted_to(slack, call_channel)
+    assert send_event(slack_service, thread_reply(call_post, "approve")).status_code == 200
+    assert status_of(slack_service, key, "function_calls", fn_call)["approved"] is None
+
+    assert send_event(slack_service, thread_reply(posted, "yes &amp; now &lt;3")).status_code == 200
+    assert answer.result(timeout=WAIT_SECONDS) == "yes & now <3"
+
+
+def test_a_retried_event_does_not_answer_twice(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    channel = unique_channel()
+    hl = agent_layer(slack_service, key, slack_channel(channel))
+    answer = in_background(lambda: hl.human_as_tool()("Cache size?"))
+    posted = posted_to(slack, channel)
+    event = thread_reply(posted, "512 MB", user="URETRY")
+    assert send_event(slack_service, event, timestamp=int(time.time()) - 60).status_code == 200
+    assert answer.result(timeout=WAIT_SECONDS) == "512 MB"
+
+    # Slack's retry of the same event: signed anew (at its own time), marked as a retry, changing nothing.
+    retry = send_event(slack_service, event, {"X-Slack-Retry-Num": "1"})
+    assert retry.status_code == 200
+    late = thread_reply(posted, "1 GB", user="ULATE")
+    assert send_event(slack_service, late).status_code == 200
+    told = ephemeral_to(slack, posted, "ULATE")
+    assert "already answered" in told.args["text"] and told.args["thread_ts"] == posted.answer["ts"]
+    assert slack.calls_to("chat.postEphemeral", lambda call: call.args["channel"] == channel) == [told]
+    status = status_of(slack_service, key, "contact_requests", call_id_in(slack_service, channel))
+    assert status["response"] == "512 MB"
+
+
+def test_a_click_after_the_decision_tells_who_decided(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    channel = unique_channel()
+    call_id = ask_approval(slack_service, key, slack_channel(channel), "scale_down", replicas=0)
+    posted = posted_to(slack, channel)
+    assert (
+        send_interaction(slack_service, interaction_body(click(posted, "approve", "UFIRST"))).status_code
+        == 200
+    )
+    late = send_interaction(slack_service, interaction_body(click(posted, "reject", "USECOND")))
+    assert late.status_code == 200
+    told = ephemeral_to(slack, posted, "USECOND")
+    assert "already approved" in told.args["text"] and "<@UFIRST>" in told.args["text"]
+    assert status_of(slack_service, key, "function_calls", call_id)["approved"] is True
+
+
+def test_the_channels_own_bot_token_is_used_over_the_services(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    channel = unique_channel()
+    route = slack_channel(channel, bot_token=CHANNEL_TOKEN)
+    call_id = ask_approval(slack_service, key, route, "restart", service="api")
+    posted = posted_to(slack, channel)
+    assert posted.token == CHANNEL_TOKEN
+    clicked = click(posted, "reject")
+    assert send_interaction(slack_service, interaction_body(clicked)).status_code == 200
+    opened = slack.wait_for("views.open", lambda call: call.args["trigger_id"] == clicked["trigger_id"])
+    assert opened.token == CHANNEL_TOKEN
+    send_interaction(slack_service, interaction_body(submit_modal(opened, "not now")))
+    assert update_of(slack, posted).token == CHANNEL_TOKEN
+    assert status_of(slack_service, key, "function_calls", call_id)["comment"] == "not now"
+
+
+def test_a_direct_message_is_decided_in_its_own_channel_and_a_thread_is_kept(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    person = f"U{time.monotonic_ns():X}"
+    call_id = ask_approval(slack_service, key, slack_channel(person), "rotate_password", user="root")
+    posted = posted_to(slack, person)
+    assert posted.answer["channel"].startswith("D")
+    assert (
+        send_interaction(slack_service, interaction_body(click(posted, "approve", person))).status_code == 200
+    )
+    assert update_of(slack, posted).args["channel"] == posted.answer["channel"]
+    assert status_of(slack_service, key, "function_calls", call_id)["approved"] is True
+
+    channel = unique_channel()
+    ask_approval(slack_service, key, slack_channel(channel, thread_ts="1700000000.000100"), "noop")
+    assert posted_to(slack, channel).args["thread_ts"] == "1700000000.000100"
+
+
+def test_a_decision_by_email_link_edits_the_slack_message(
+    slack_service: RunningService, slack: SlackStandIn, mail_sink: MailSink, key: str
+) -> None:
+    channel, person = unique_channel(), unique_address("lead")
+    both = ContactChannel(
+        email=EmailContactChannel(address=person), slack=SlackContactChannel(channel_or_user_id=channel)
+    )
+    hl = agent_layer(slack_service, key, both)
+
+    @hl.require_approval()
+    def publish(version: str) -> str:
+        return f"published {version}"
+
+    result = in_background(lambda: publish(version="2.0"))
+    posted = posted_to(slack, channel)
+    link = link_after(mail_sink.wait_for_mail_to(person), "Approve:")
+    assert requests.post(link, data={"text": ""}, timeout=WAIT_SECONDS).status_code == 200
+    assert result.result(timeout=WAIT_SECONDS) == "published 2.0"
+    edited = update_of(slack, posted)
+    assert buttons(edited.args["blocks"]) == []
+    assert "Approved" in shown_text(edited.args["blocks"]) and person in shown_text(edited.args["blocks"])
+
+
+def test_a_timed_out_request_edits_the_message_to_say_so(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    channel = unique_channel()
+    hl = agent_layer(slack_service, key, slack_channel(channel))
+    hl.create_function_call(FunctionCallSpec(fn="purge_cache", kwargs={}, timeout_seconds=1))
+    posted = posted_to(slack, channel)
+    edited = update_of(slack, posted)
+    assert (
+        "No one responded in time" in shown_text(edited.args["blocks"])
+        and buttons(edited.args["blocks"]) == []
+    )
+
+
+def test_a_rate_limited_post_is_retried(slack_service: RunningService, slack: SlackStandIn, key: str) -> None:
+    channel = unique_channel()
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    ask_approval(slack_service, key, slack_channel(channel), "resize", size="xl")
+    posted = posted_to(slack, channel)
+    refused = slack.calls_to("chat.postMessage", lambda call: call.args["channel"] == channel and not call.ok)
+    assert len(refused) == 1 and posted.ok
+
+
+def test_signed_garbage_gets_a_400_not_a_crash(slack_service: RunningService) -> None:
+    for body, status in (
+        (b"payload=not-json", 400),
+        (b"no-payload-field=1", 422),
+        (b"payload=%5B1%2C2%5D", 422),
+    ):
+        answer = send_interaction(slack_service, body)
+        assert answer.status_code == status, answer.text
+        assert answer.json()["error"] in ("invalid_json", "invalid_request")
+    odd = {"type": "block_actions", "container": "x", "actions": "y", "user": 5}
+    assert send_interaction(slack_service, interaction_body(odd)).status_code == 200
+    bad_time = send_interaction(
+        slack_service, b"payload=%7B%7D", {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"}
+    )
+    assert bad_time.status_code == 401

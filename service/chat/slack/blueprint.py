@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from flask import Blueprint, Response, jsonify, request
 
 from ...context import db, runtime
-from ...errors import InvalidRequest, SignoffHTTPError
+from ...errors import InvalidJSON, InvalidRequest, SignoffHTTPError
 from .events import on_event_callback
 from .interactions import on_block_actions, on_view_submission
 from .signature import verified_body
@@ -65,7 +65,7 @@ def _json_object(text: bytes) -> dict[str, Any]:
     try:
         found = json.loads(text)
     except ValueError as exc:
-        raise InvalidRequest(f"expected JSON: {exc}") from exc
+        raise InvalidJSON(f"expected JSON: {exc}") from exc
     if not isinstance(found, dict):
         raise InvalidRequest("expected a JSON object")
     return found
