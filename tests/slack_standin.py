@@ -4,7 +4,8 @@ It takes the methods signoff calls (`chat.postMessage`, `chat.update`, `chat.pos
 `views.open`) at `<url><method>`, as JSON or form bodies, checks the `Authorization: Bearer`
 token against the tokens it was given, and answers with the fields Slack's documentation
 lists for each. `fail_next` makes the next call of a method fail the way Slack fails: an
-`{"ok": false, "error": ...}` body, or an HTTP status such as 429 with Retry-After.
+`{"ok": false, "error": ...}` body, or an HTTP status such as 429 with Retry-After, for calls
+to one channel, so that no other test's call takes the failure.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class SlackStandIn:
     tokens: set[str]
     port: int = 0
     calls: list[SlackCall] = field(default_factory=list)
-    _failures: dict[str, list[Failure]] = field(default_factory=dict)
+    _failures: dict[tuple[str, str], list[Failure]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -60,13 +61,13 @@ class SlackStandIn:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def fail_next(
-        self, method: str, error: str = "", status: int = 200, retry_after: int | None = None
+        self, method: str, channel: str, error: str = "", status: int = 200, retry_after: int | None = None
     ) -> None:
-        """The next call of `method` fails: with `{"ok": false, "error": error}`, at HTTP `status`."""
+        """The next call of `method` to `channel` fails: `{"ok": false, "error": error}` at HTTP `status`."""
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         failure = Failure(status, {"ok": False, "error": error or "ratelimited"}, headers)
         with self._lock:
-            self._failures.setdefault(method, []).append(failure)
+            self._failures.setdefault((method, channel), []).append(failure)
 
     def calls_to(
         self, method: str, where: Callable[[SlackCall], bool] = lambda call: True
@@ -92,7 +93,7 @@ class SlackStandIn:
         self, method: str, token: str, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
-            pending = self._failures.get(method)
+            pending = self._failures.get((method, str(args.get("channel"))))
             failure = pending.pop(0) if pending else None
         if failure is not None:
             status, body, headers = failure.status, failure.body, failure.headers

@@ -23,7 +23,7 @@ from slack_standin import SlackCall, SlackStandIn, serve_slack_standin
 
 from signoff import ContactChannel, FunctionCallSpec, ResponseOption, SlackContactChannel
 from signoff.models import EmailContactChannel
-from signoff_service.store.models import HumanRequest, OutboxMessage
+from signoff_service.store.models import ChatPost, HumanRequest, OutboxMessage
 
 from signoff_testing import (
     ADMIN_PASSWORD,
@@ -231,8 +231,18 @@ def shown_text(blocks: list[dict[str, Any]]) -> str:
     return "\n".join(texts)
 
 
-def posted_to(slack: SlackStandIn, channel: str) -> SlackCall:
-    return slack.wait_for("chat.postMessage", lambda call: call.args["channel"] == channel)
+def posted_to(service: RunningService, slack: SlackStandIn, channel: str) -> SlackCall:
+    """The message posted to `channel`, once the service has recorded where it went.
+
+    Slack shows a message before its API call returns; a person is never as quick to click as
+    a test, which waits for the service to have noted the message's ts.
+    """
+    posted = slack.wait_for("chat.postMessage", lambda call: call.args["channel"] == channel)
+    wait_until(
+        lambda: any(row.message_ref == posted.answer["ts"] for row in service.rows(ChatPost)),
+        what=f"the service to record its message in {channel}",
+    )
+    return posted
 
 
 def update_of(slack: SlackStandIn, posted: SlackCall) -> SlackCall:
@@ -305,7 +315,7 @@ def test_approve_from_a_slack_button_returns_the_waiting_sdk_call(
         return f"sent {amount} to {to_account}"
 
     result = in_background(lambda: transfer_funds(amount=250, to_account="ACME-42"))
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     assert posted.token == SERVICE_TOKEN
     shown = shown_text(posted.args["blocks"])
     assert "transfer_funds" in shown and "amount" in shown and "250" in shown and "ACME-42" in shown
@@ -335,7 +345,7 @@ def test_reject_asks_for_a_comment_in_a_modal_and_the_model_reads_it(
         return f"dropped {name}"
 
     result = in_background(lambda: drop_table(name="customers"))
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     clicked = click(posted, "reject")
     answer = send_interaction(slack_service, interaction_body(clicked))
     assert answer.status_code == 200, answer.text
@@ -377,7 +387,7 @@ def test_a_thread_reply_answers_human_as_tool(
     ask = hl.human_as_tool()
 
     answer = in_background(lambda: ask("Which region should the new cluster go to?"))
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     shown = shown_text(posted.args["blocks"])
     assert "Which region should the new cluster go to?" in shown
     assert "thread" in shown.lower()
@@ -403,7 +413,7 @@ def test_unsigned_mis_signed_stale_and_replayed_payloads_decide_nothing(
 ) -> None:
     channel = unique_channel()
     call_id = ask_approval(slack_service, key, slack_channel(channel), "rotate_keys", scope="all")
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     body = interaction_body(click(posted, "approve"))
 
     unsigned = send_interaction(slack_service, body, headers={})
@@ -443,7 +453,7 @@ def test_a_responder_outside_allowed_responder_ids_cannot_decide(
     channel = unique_channel()
     route = slack_channel(channel, allowed_responder_ids=["UBOSS"])
     call_id = ask_approval(slack_service, key, route, "deploy", env="production")
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
 
     refused = send_interaction(slack_service, interaction_body(click(posted, "approve", "UINTERN", "intern")))
     assert refused.status_code == 200, refused.text
@@ -469,7 +479,7 @@ def test_a_slack_api_error_is_kept_on_the_message_and_shown_on_the_dashboard(
     slack_service: RunningService, slack: SlackStandIn, key: str
 ) -> None:
     channel = unique_channel()
-    slack.fail_next("chat.postMessage", "channel_not_found")
+    slack.fail_next("chat.postMessage", channel, "channel_not_found")
     call_id = ask_approval(slack_service, key, slack_channel(channel), "archive_project", name="apollo")
 
     def failed_row() -> OutboxMessage | None:
@@ -492,7 +502,7 @@ def test_markup_in_arguments_is_escaped_for_slack(
     channel = unique_channel()
     note = "<script>alert(1)</script> <!channel> <@U0BOSS> Q&A"
     ask_approval(slack_service, key, slack_channel(channel), "send_note", note=note)
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     shown = shown_text(posted.args["blocks"])
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;!channel&gt; &lt;@U0BOSS&gt; Q&amp;A" in shown
     for raw in ("<script>", "<!channel>", "<@U0BOSS>", "Q&A"):
@@ -541,7 +551,7 @@ def test_a_reject_option_button_rejects_with_that_option(
         return "wired"
 
     result = in_background(lambda: wire(amount=10_000))
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     assert button_labels(posted.args["blocks"]) == ["Approve", "Reject", "Too much money", "Wrong account"]
     assert send_interaction(slack_service, interaction_body(click(posted, "option:0"))).status_code == 200
     assert (
@@ -559,7 +569,7 @@ def test_a_question_is_answered_by_an_option_button_or_the_answer_form(
     options = [ResponseOption(name="yes", title="Yes, go"), ResponseOption(name="no", title="No")]
     ask = hl.human_as_tool(response_options=options)
     answer = in_background(lambda: ask("Ship it?"))
-    posted = posted_to(slack, by_option)
+    posted = posted_to(slack_service, slack, by_option)
     assert button_labels(posted.args["blocks"]) == ["Yes, go", "No", "Answer"]
     assert send_interaction(slack_service, interaction_body(click(posted, "option:0"))).status_code == 200
     assert answer.result(timeout=WAIT_SECONDS) == "Yes, go"
@@ -567,7 +577,7 @@ def test_a_question_is_answered_by_an_option_button_or_the_answer_form(
     assert status["response_option_name"] == "yes"
 
     typed = in_background(lambda: hl.human_as_tool(contact_channel=slack_channel(by_form))("Which day?"))
-    posted = posted_to(slack, by_form)
+    posted = posted_to(slack_service, slack, by_form)
     clicked = click(posted, "answer")
     assert send_interaction(slack_service, interaction_body(clicked)).status_code == 200
     opened = slack.wait_for("views.open", lambda call: call.args["trigger_id"] == clicked["trigger_id"])
@@ -582,7 +592,7 @@ def test_bot_messages_and_replies_on_a_function_call_are_not_answers(
     question_channel, call_channel = unique_channel(), unique_channel()
     hl = agent_layer(slack_service, key, slack_channel(question_channel))
     answer = in_background(lambda: hl.human_as_tool()("Rollback?"))
-    posted = posted_to(slack, question_channel)
+    posted = posted_to(slack_service, slack, question_channel)
     call_id = call_id_in(slack_service, question_channel)
 
     from_a_bot = thread_reply(posted, "I am a bot", user="UBOTTY", bot_id="B0OTHER")
@@ -592,7 +602,7 @@ def test_bot_messages_and_replies_on_a_function_call_are_not_answers(
     assert status_of(slack_service, key, "contact_requests", call_id).get("response") is None
 
     fn_call = ask_approval(slack_service, key, slack_channel(call_channel), "reboot", host="db1")
-    call_post = posted_to(slack, call_channel)
+    call_post = posted_to(slack_service, slack, call_channel)
     assert send_event(slack_service, thread_reply(call_post, "approve")).status_code == 200
     assert status_of(slack_service, key, "function_calls", fn_call)["approved"] is None
 
@@ -606,7 +616,7 @@ def test_a_retried_event_does_not_answer_twice(
     channel = unique_channel()
     hl = agent_layer(slack_service, key, slack_channel(channel))
     answer = in_background(lambda: hl.human_as_tool()("Cache size?"))
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     event = thread_reply(posted, "512 MB", user="URETRY")
     assert send_event(slack_service, event, timestamp=int(time.time()) - 60).status_code == 200
     assert answer.result(timeout=WAIT_SECONDS) == "512 MB"
@@ -628,7 +638,7 @@ def test_a_click_after_the_decision_tells_who_decided(
 ) -> None:
     channel = unique_channel()
     call_id = ask_approval(slack_service, key, slack_channel(channel), "scale_down", replicas=0)
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     assert (
         send_interaction(slack_service, interaction_body(click(posted, "approve", "UFIRST"))).status_code
         == 200
@@ -646,7 +656,7 @@ def test_the_channels_own_bot_token_is_used_over_the_services(
     channel = unique_channel()
     route = slack_channel(channel, bot_token=CHANNEL_TOKEN)
     call_id = ask_approval(slack_service, key, route, "restart", service="api")
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     assert posted.token == CHANNEL_TOKEN
     clicked = click(posted, "reject")
     assert send_interaction(slack_service, interaction_body(clicked)).status_code == 200
@@ -662,7 +672,7 @@ def test_a_direct_message_is_decided_in_its_own_channel_and_a_thread_is_kept(
 ) -> None:
     person = f"U{time.monotonic_ns():X}"
     call_id = ask_approval(slack_service, key, slack_channel(person), "rotate_password", user="root")
-    posted = posted_to(slack, person)
+    posted = posted_to(slack_service, slack, person)
     assert posted.answer["channel"].startswith("D")
     assert (
         send_interaction(slack_service, interaction_body(click(posted, "approve", person))).status_code == 200
@@ -672,7 +682,7 @@ def test_a_direct_message_is_decided_in_its_own_channel_and_a_thread_is_kept(
 
     channel = unique_channel()
     ask_approval(slack_service, key, slack_channel(channel, thread_ts="1700000000.000100"), "noop")
-    assert posted_to(slack, channel).args["thread_ts"] == "1700000000.000100"
+    assert posted_to(slack_service, slack, channel).args["thread_ts"] == "1700000000.000100"
 
 
 def test_a_decision_by_email_link_edits_the_slack_message(
@@ -689,7 +699,7 @@ def test_a_decision_by_email_link_edits_the_slack_message(
         return f"published {version}"
 
     result = in_background(lambda: publish(version="2.0"))
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     link = link_after(mail_sink.wait_for_mail_to(person), "Approve:")
     assert requests.post(link, data={"text": ""}, timeout=WAIT_SECONDS).status_code == 200
     assert result.result(timeout=WAIT_SECONDS) == "published 2.0"
@@ -704,7 +714,7 @@ def test_a_timed_out_request_edits_the_message_to_say_so(
     channel = unique_channel()
     hl = agent_layer(slack_service, key, slack_channel(channel))
     hl.create_function_call(FunctionCallSpec(fn="purge_cache", kwargs={}, timeout_seconds=1))
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     edited = update_of(slack, posted)
     assert (
         "No one responded in time" in shown_text(edited.args["blocks"])
@@ -714,9 +724,9 @@ def test_a_timed_out_request_edits_the_message_to_say_so(
 
 def test_a_rate_limited_post_is_retried(slack_service: RunningService, slack: SlackStandIn, key: str) -> None:
     channel = unique_channel()
-    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    slack.fail_next("chat.postMessage", channel, status=429, retry_after=1)
     ask_approval(slack_service, key, slack_channel(channel), "resize", size="xl")
-    posted = posted_to(slack, channel)
+    posted = posted_to(slack_service, slack, channel)
     refused = slack.calls_to("chat.postMessage", lambda call: call.args["channel"] == channel and not call.ok)
     assert len(refused) == 1 and posted.ok
 

@@ -71,6 +71,8 @@ def target_at(session: Session, channel_id: Any, message_ts: Any) -> Target | No
 
 def refusal(request: HumanRequest, responder: Responder) -> str | None:
     """Why `responder` cannot answer `request` now (mrkdwn, for them alone), or None if they can."""
+    if request.is_decided and request.timed_out:
+        return "No one answered this request in time, so it is closed; nothing changed."
     if request.is_decided:
         return f"This request was already {_closed_as(request)} by {decided_by(request)}; nothing changed."
     allowed = route_of(request, chat.SLACK).get("allowed_responder_ids")

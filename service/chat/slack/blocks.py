@@ -33,6 +33,8 @@ MODAL_INPUT = "text"
 MODAL_LABEL_CHARS = 2_000
 MAX_MODAL_TEXT = 3_000
 SLACK_USER = re.compile(r"^slack:([A-Z0-9]+)")
+# How the other channels read after "by someone (...)".
+VIA_NAMES = {"link": "email link", "email": "email reply", "api": "API", "discord": "Discord"}
 
 
 def escape(text: str) -> str:
@@ -88,11 +90,12 @@ def modal_view(action: str, request: HumanRequest, private_metadata: str) -> Blo
 
 def decided_by(request: HumanRequest) -> str:
     """Who closed the request, as mrkdwn: a Slack user as their mention, anyone else by name."""
-    who = request.decided_by or "someone"
+    who, via = request.decided_by or "someone", request.decided_via or ""
     found = SLACK_USER.match(who)
     if found:
         return f"<@{found.group(1)}>"
-    return f"{escape(who)} ({escape(request.decided_via or 'unknown')})"
+    via = VIA_NAMES.get(via, via)
+    return f"the {escape(via)}" if who == request.decided_via else f"{escape(who)} ({escape(via)})"
 
 
 def _function_call(request: HumanRequest) -> list[Block]:
