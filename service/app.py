@@ -6,6 +6,7 @@ from flask import Flask, Response
 
 from . import api, dashboard, devmail, health, metrics, pages
 from .chat.discord import interactions as discord_interactions
+from .chat.slack import blueprint as slack
 from .context import EXTENSION_KEY, Runtime, close_db
 from .error_handlers import register_error_handlers
 
@@ -30,6 +31,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(discord_interactions.bp)
+    app.register_blueprint(slack.bp)
     dashboard.init_app(app, runtime)
     if runtime.settings.uses_dev_mailbox:
         app.register_blueprint(devmail.bp)
