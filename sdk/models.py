@@ -125,7 +125,8 @@ class EmailContactChannel(BaseModel):
 class SlackContactChannel(BaseModel):
     """Reach a Slack channel (C...) or a person by DM (U...), through the project's Slack app.
 
-    `bot_token` overrides the project's token for this channel; with `allowed_responder_ids`,
+    `bot_token` overrides the project's token for this channel (kept apart by the service and
+    never shown back, in the API or anywhere else); with `allowed_responder_ids`,
     only those Slack users may decide or answer; `thread_ts` posts into an existing thread.
     """
 

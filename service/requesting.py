@@ -105,13 +105,15 @@ def _raise_taken(session: Session, new: NewRequest) -> None:
 def _store(
     session: Session, new: NewRequest, spec: RequestSpec, found: Destinations, *, actor: str, via: str
 ) -> HumanRequest:
+    stored_spec, slack_bot_token = _without_secrets(spec)
     created = add_request(
         session,
         project_id=new.project_id,
         kind=new.kind,
         call_id=new.call_id,
         run_id=new.run_id,
-        spec=spec.model_dump(mode="json"),
+        spec=stored_spec,
+        slack_bot_token=slack_bot_token,
         recipients=found.emails,
         timeout_at=_after(spec.timeout_seconds),
         next_step_at=_after(spec.schedule[0].after_seconds if spec.schedule else None),
@@ -119,6 +121,16 @@ def _store(
     chats = {"chats": [f"{platform}:{target}" for platform, target in found.chats]} if found.chats else {}
     audit.record(session, created, events.CREATED, actor=actor, channel=via, recipients=found.emails, **chats)
     return created
+
+
+def _without_secrets(spec: RequestSpec) -> tuple[dict, str | None]:
+    """The spec as stored and shown, and the Slack bot token it carried, kept apart."""
+    stored = spec.model_dump(mode="json")
+    slack = (stored.get("channel") or {}).get("slack") or {}
+    token = slack.get("bot_token")
+    if token:
+        slack["bot_token"] = None
+    return stored, token
 
 
 def _plan_deliveries(session: Session, runtime: Runtime, created: HumanRequest, found: Destinations) -> None:

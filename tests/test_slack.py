@@ -746,3 +746,37 @@ def test_signed_garbage_gets_a_400_not_a_crash(slack_service: RunningService) ->
         slack_service, b"payload=%7B%7D", {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"}
     )
     assert bad_time.status_code == 401
+
+
+def test_a_channels_own_bot_token_is_never_shown_back(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    channel = unique_channel()
+    call_id = ask_approval(slack_service, key, slack_channel(channel, bot_token=CHANNEL_TOKEN), "restart")
+    assert posted_to(slack_service, slack, channel).token == CHANNEL_TOKEN
+    headers = {"Authorization": f"Bearer {key}"}
+    shown = requests.get(f"{slack_service.api_url}/function_calls/{call_id}", headers=headers, timeout=10)
+    assert shown.json()["spec"]["channel"]["slack"]["bot_token"] is None
+    trail = requests.get(
+        f"{slack_service.api_url}/function_calls/{call_id}/events", headers=headers, timeout=10
+    )
+    operator = Operator(slack_service)
+    operator.login(ADMIN_PASSWORD)
+    page = operator.get(f"/requests/{request_id_of(slack_service, call_id)}").text
+    assert channel in page
+    for seen in (shown.text, trail.text, page):
+        assert CHANNEL_TOKEN not in seen
+
+
+def test_a_projects_own_bot_token_is_used_over_the_services(
+    slack_service: RunningService, slack: SlackStandIn
+) -> None:
+    project = f"slack-own-token-{unique_address('project')}"
+    key = slack_service.create_key(project)
+    result = slack_service.run_cli(
+        "projects", "set-token", "--project", project, "--slack-bot-token", PROJECT_TOKEN
+    )
+    assert result.returncode == 0, result.stderr
+    channel = unique_channel()
+    ask_approval(slack_service, key, slack_channel(channel), "rotate_keys")
+    assert posted_to(slack_service, slack, channel).token == PROJECT_TOKEN

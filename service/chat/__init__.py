@@ -52,7 +52,7 @@ def route_of(request: HumanRequest, kind: str) -> dict[str, Any]:
 def bot_token(session: Session, settings: Settings, request: HumanRequest, kind: str) -> str:
     """The channel's own token, else the project's, else the service's; SendError with none."""
     token = (
-        route_of(request, kind).get("bot_token")
+        (request.slack_bot_token if kind == chat.SLACK else None)
         or chat.project_bot_token(session, request.project_id, kind)
         or getattr(settings, f"{kind}_bot_token")
     )

@@ -79,6 +79,9 @@ class HumanRequest(Base):
     # timeout) and how many steps of its schedule are done; NULL once nothing is left.
     next_step_at: Mapped[datetime | None] = mapped_column(TZDateTime, default=None, index=True)
     steps_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A SlackContactChannel's own bot_token: kept here, out of the spec, so that no view of the
+    # request (the API, the dashboard, webhooks) ever shows it.
+    slack_bot_token: Mapped[str | None] = mapped_column(Text, default=None)
 
     @property
     def is_decided(self) -> bool:

@@ -112,8 +112,10 @@ def add_request(
     recipients: list[str],
     timeout_at: datetime | None = None,
     next_step_at: datetime | None = None,
+    slack_bot_token: str | None = None,
 ) -> HumanRequest:
     request = HumanRequest(
+        slack_bot_token=slack_bot_token,
         timeout_at=timeout_at,
         next_step_at=next_step_at,
         project_id=project_id,

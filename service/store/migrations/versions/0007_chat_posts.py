@@ -1,4 +1,4 @@
-"""Slack and Discord: the messages posted for requests, and each project's bot tokens.
+"""Slack and Discord: the messages posted for requests, and the projects' and requests' bot tokens.
 
 A posted message is how an interaction (a button, a modal, a thread reply) finds its
 request, and what is edited to show the outcome. The signatures of interactions already
@@ -40,9 +40,13 @@ def upgrade() -> None:
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.add_column(sa.Column("slack_bot_token", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("discord_bot_token", sa.Text(), nullable=True))
+    with op.batch_alter_table("human_requests", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("slack_bot_token", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("human_requests", schema=None) as batch_op:
+        batch_op.drop_column("slack_bot_token")
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.drop_column("discord_bot_token")
         batch_op.drop_column("slack_bot_token")
