@@ -159,8 +159,8 @@ def service(
 
 @pytest.fixture
 def project_key(service: RunningService, request: pytest.FixtureRequest) -> str:
-    """A fresh project per test, its key made by `signoff keys create` while serve runs."""
-    return service.create_key(f"project-{request.node.name}")
+    """A fresh project per test, its key written to the store while serve runs."""
+    return service.write_key(f"project-{request.node.name}")
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session as DbSession
 
 from signoff import ContactChannel, EmailContactChannel, HumanLayer
-from signoff_service.store.db import normalize_database_url
+from signoff_service.store.db import Database, normalize_database_url
+from signoff_service.store.keys import create_api_key, get_or_create_project
 from signoff_service.store.models import InboundMessage
 
 REPLY_DOMAIN = "replies.example.com"
@@ -232,6 +233,19 @@ class RunningService:
         result = self.run_cli("keys", "create", "--project", project)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
+
+    def write_key(self, project: str) -> str:
+        """A key for `project`, written to the store the way `signoff keys create` writes one.
+
+        For tests that need a key, not the command: a CLI process costs about a second of CPU,
+        and the suite needs hundreds of keys. create_key() runs the command itself.
+        """
+        database = Database(self.database_url)
+        try:
+            with database.sessions.begin() as session:
+                return create_api_key(session, get_or_create_project(session, project))
+        finally:
+            database.dispose()
 
     def rows(self, model: type[RowT]) -> list[RowT]:
         """Every stored row of `model` (a table with an `id`), read straight from the store."""

@@ -37,10 +37,13 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def cached_venv(name: str, pip_args: list[str], key: str, *, required: bool, why: str) -> Path:
+def cached_venv(
+    name: str, pip_args: list[str], key: str, *, required: bool, why: str, refresh: list[str] | None = None
+) -> Path:
     """A virtualenv named `name`-`key` in which `pip install <pip_args>` has succeeded.
 
-    `why` says in a skip or failure message what the packages are for.
+    `why` says in a skip or failure message what the packages are for. `refresh`: what to
+    `pip install` again into a virtualenv built before, for what changes without the key.
     """
     VENV_ROOT.mkdir(parents=True, exist_ok=True)
     venv = VENV_ROOT / f"{name}-{key}"
@@ -50,6 +53,8 @@ def cached_venv(name: str, pip_args: list[str], key: str, *, required: bool, why
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
             pip(venv, pip_args, required=required, why=why)
             (venv / READY_MARKER).write_text(" ".join(pip_args) + "\n")
+        elif refresh:
+            pip(venv, refresh, required=required, why=why)
     return venv
 
 

@@ -18,6 +18,10 @@ from signoff_service.store.models import HumanRequest
 
 from signoff_testing import SQLITE_ONLY, MailSink, RunningService, unique_address
 
+# Every test here runs on one worker (--dist loadgroup), so that
+# its service with small limits is started once a store, not on each worker.
+pytestmark = pytest.mark.xdist_group("api-limits")
+
 MAX_REQUEST_BYTES = 20_000
 MAX_ARGUMENT_BYTES = 2_000
 MAX_RECIPIENTS = 3
@@ -47,7 +51,7 @@ def limited_service(
 @pytest.fixture
 def limited(limited_service: RunningService, request: pytest.FixtureRequest) -> Limited:
     """The service with the small limits above, and a key of a project of the test's own."""
-    return limited_service, limited_service.create_key(f"limits-{request.node.name}")
+    return limited_service, limited_service.write_key(f"limits-{request.node.name}")
 
 
 @pytest.fixture
@@ -241,7 +245,7 @@ def test_each_api_key_is_rate_limited_with_retry_after_and_then_recovers(
     rate_limited: RunningService, mail_sink: MailSink
 ) -> None:
     service = rate_limited
-    key, other_key = service.create_key("busy"), service.create_key("calm")
+    key, other_key = service.write_key("busy"), service.write_key("calm")
     for _ in range(REQUESTS_PER_MINUTE):
         assert requests.get(f"{service.api_url}/webhooks", headers=bearer(key), timeout=10).status_code == 200
     address = unique_address("limited")

@@ -69,7 +69,7 @@ def test_another_projects_key_sees_no_trail(service: RunningService, project_key
         "spec": {"fn": "f", "kwargs": {}, "channel": {"email": {"address": unique_address("private")}}},
     }
     requests.post(f"{service.api_url}/function_calls", json=body, headers=bearer(project_key), timeout=10)
-    other = service.create_key("audit-other-project")
+    other = service.write_key("audit-other-project")
     response = requests.get(
         f"{service.api_url}/function_calls/audited-private/events", headers=bearer(other), timeout=10
     )

@@ -275,8 +275,8 @@ def test_expired_link_gets_a_readable_page(
 
 
 def test_each_key_sees_only_its_own_project(service: RunningService, mail_sink: MailSink) -> None:
-    key_a = service.create_key("isolation-a")
-    key_b = service.create_key("isolation-b")
+    key_a = service.write_key("isolation-a")
+    key_b = service.write_key("isolation-b")
     approver = unique_address("iso")
     call = make_layer(service, key_a, approver).create_function_call(_spec("secret_op", {}, approver))
 

@@ -62,7 +62,7 @@ def test_the_dashboard_asks_for_a_login_first(service: RunningService) -> None:
 
 
 def test_the_admin_password_shows_every_project(service: RunningService, mail_sink: MailSink) -> None:
-    key_a, key_b = service.create_key("dash-admin-a"), service.create_key("dash-admin-b")
+    key_a, key_b = service.write_key("dash-admin-a"), service.write_key("dash-admin-b")
     _ask(service, key_a, unique_address("a"), "refund_order", order=1)
     _ask(service, key_b, unique_address("b"), "close_account", account=2)
     page = _admin(service).get("/")
@@ -72,7 +72,7 @@ def test_the_admin_password_shows_every_project(service: RunningService, mail_si
 
 
 def test_a_project_key_shows_its_own_project_only(service: RunningService) -> None:
-    mine, theirs = service.create_key("dash-mine"), service.create_key("dash-theirs")
+    mine, theirs = service.write_key("dash-mine"), service.write_key("dash-theirs")
     _ask(service, mine, unique_address("mine"), "send_invoice", invoice=7)
     their_call = _ask(service, theirs, unique_address("theirs"), "wipe_disk", disk="sda")
     operator = Operator(service)
@@ -382,7 +382,9 @@ def test_past_the_stream_limit_pages_poll_and_the_service_answers(
             for response in opened:
                 response.close()
     finally:
-        own.stop()
+        # Each stream's thread runs for STREAM_SECONDS (25 s) whether or not its client is still
+        # there, and a graceful stop waits for them; nothing here needs a clean shutdown.
+        own.kill_hard()
 
 
 @SQLITE_ONLY

@@ -21,6 +21,10 @@ from signoff_testing import (
     wait_until,
 )
 
+# Every test here runs on one worker (--dist loadgroup), so that
+# Chromium is launched once, not on each worker.
+pytestmark = pytest.mark.xdist_group("dashboard-browser")
+
 ARTIFACTS = Path(
     os.environ.get("SIGNOFF_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts")
 )

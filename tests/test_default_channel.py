@@ -16,7 +16,7 @@ from signoff_testing import MailSink, Operator, RunningService, agent_layer, lin
 def project(service: RunningService) -> tuple[str, str]:
     """A new project of this test's own, and a key for it."""
     name = f"channels-{unique_address('project')}"
-    return name, service.create_key(name)
+    return name, service.write_key(name)
 
 
 def set_channel(service: RunningService, project: str, *options: str) -> None:

@@ -100,7 +100,7 @@ def outbox_rows(service: RunningService) -> list[OutboxMessage]:
 def test_a_relay_that_refuses_then_returns_gets_every_email_exactly_once(
     own_service: RunningService, flaky_relay: FlakyRelay
 ) -> None:
-    key = own_service.create_key("flaky-relay")
+    key = own_service.write_key("flaky-relay")
     addresses = [unique_address(f"flaky{n}") for n in range(20)]
     for n, address in enumerate(addresses):
         assert create_call(own_service, key, f"flaky-{n}", address).status_code == 201
@@ -202,7 +202,7 @@ def test_kill_9_under_load_loses_nothing_and_a_blocked_agent_gets_its_decision(
 ) -> None:
     flaky_relay.refusing = False
     service = own_service
-    key = service.create_key("kill-9")
+    key = service.write_key("kill-9")
     blocked_approver = unique_address("blocked")
     hl = agent_layer(service, key, blocked_approver, poll_seconds=1)
 

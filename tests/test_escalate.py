@@ -189,7 +189,7 @@ def test_another_projects_or_unknown_call_is_not_found(
     layer_for(service, project_key, first, "call-escalate-private").create_function_call(
         FunctionCallSpec(fn="drop_table", kwargs={"table": "users"})
     )
-    other_key = service.create_key("escalation-other-project")
+    other_key = service.write_key("escalation-other-project")
     body = {"escalation_msg": NUDGE, "additional_recipients": [{"address": unique_address("intruder")}]}
 
     for key, path in (

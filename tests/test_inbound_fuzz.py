@@ -273,7 +273,7 @@ def fuzz_service(private_database_url: str, mail_sink: MailSink, tmp_path: Path)
 def test_hostile_mail_always_ends_refused_or_recorded(
     fuzz_service: RunningService, mail_sink: MailSink, report_cases: Callable[[str], None]
 ) -> None:
-    key = fuzz_service.create_key("fuzz")
+    key = fuzz_service.write_key("fuzz")
     known_reasons = rejection_reasons()
     engine = create_engine(normalize_database_url(fuzz_service.database_url))
     tally = Tally()

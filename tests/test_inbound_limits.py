@@ -95,7 +95,7 @@ def dialogue(service: RunningService, mail_from: str, to: str) -> list[tuple[int
 def test_a_sender_over_the_hourly_limit_is_told_to_try_later_others_are_not(
     limited_service: RunningService, mail_sink: MailSink
 ) -> None:
-    key = limited_service.create_key("limited")
+    key = limited_service.write_key("limited")
     address = unique_address("eager")
     reply_to = ask(limited_service, key, mail_sink, address).reply_to
     local, domain = address.split("@")
@@ -142,7 +142,7 @@ def test_with_a_certificate_the_smtp_server_offers_starttls_and_takes_replies_ov
 ) -> None:
     service, certificate = tls_service
     address = unique_address("private")
-    question = ask(service, service.create_key("tls"), mail_sink, address)
+    question = ask(service, service.write_key("tls"), mail_sink, address)
     reply_to = question.reply_to
     with smtplib.SMTP("127.0.0.1", service.smtp_port, timeout=10) as client:
         client.ehlo()

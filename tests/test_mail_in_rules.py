@@ -22,6 +22,10 @@ from signoff_testing import (
     unique_address,
 )
 
+# Every test here runs on one worker (--dist loadgroup), so that
+# its DKIM-requiring service is started once, not on each worker.
+pytestmark = pytest.mark.xdist_group("dkim-service")
+
 
 def layer(service: RunningService, key: str, address: str) -> HumanLayer:
     return agent_layer(service, key, address)
@@ -178,7 +182,7 @@ def test_require_dkim_reads_only_the_trusted_relays_verdict(
     dkim_service: RunningService, mail_sink: MailSink, results: str | None, accepted: bool
 ) -> None:
     address = unique_address("signed")
-    hl = layer(dkim_service, dkim_service.create_key("dkim"), address)
+    hl = layer(dkim_service, dkim_service.write_key("dkim"), address)
     hl.create_human_contact(HumanContactSpec(msg="Signed reply please"))
     reply_to = str(mail_sink.wait_for_mail_to(address)["Reply-To"])
     headers = {"Authentication-Results": results} if results else {}

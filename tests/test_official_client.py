@@ -39,6 +39,10 @@ from signoff_testing import (
 )
 from signoff_venvs import cached_venv, fingerprint, run_python, start_python
 
+# Every test here runs on one worker (--dist loadgroup), so that
+# the virtualenv is built once, and no other worker waits for it.
+pytestmark = pytest.mark.xdist_group("official-venv")
+
 OFFICIAL_CLIENT = "humanlayer==0.7.9"
 # CI sets this, so that a missing client fails the run instead of skipping these tests.
 REQUIRE_OFFICIAL_CLIENT = os.environ.get("SIGNOFF_TEST_REQUIRE_OFFICIAL_CLIENT") == "1"

@@ -153,7 +153,7 @@ def test_metrics_follow_requests_mail_replies_and_waiting_agents(
     own_service: RunningService, mail_sink: MailSink
 ) -> None:
     service = own_service
-    key = service.create_key("metrics")
+    key = service.write_key("metrics")
     approver, stranger = unique_address("approver"), unique_address("stranger")
     assert metric(service, "signoff_requests", state="pending") == 0
     assert metric(service, "signoff_long_poll_waiters") == 0
@@ -226,7 +226,7 @@ def test_metrics_count_emails_the_relay_refuses(
     own_database_url: str, refusing_relay: MailSink, tmp_path: Path
 ) -> None:
     with running_service(own_database_url, refusing_relay, tmp_path) as service:
-        hl = agent_layer(service, service.create_key("refused"), unique_address("nobody"))
+        hl = agent_layer(service, service.write_key("refused"), unique_address("nobody"))
         for table in ("users", "orders"):
             hl.create_function_call(FunctionCallSpec(fn="drop_table", kwargs={"table": table}))
         wait_for_metric(service, "signoff_emails_total", 2, status="failed")
@@ -240,7 +240,7 @@ def test_json_logs_are_one_object_a_line_servers_and_errors_included(
 ) -> None:
     with running_service(own_database_url, mail_sink, tmp_path, SIGNOFF_LOG_FORMAT="json") as service:
         approver = unique_address("approver")
-        hl = agent_layer(service, service.create_key("logs"), approver)
+        hl = agent_layer(service, service.write_key("logs"), approver)
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(hl.human_as_tool(), "Ship it?")
             question = mail_sink.wait_for_mail_to(approver)

@@ -69,7 +69,7 @@ def relaying_service(
 
 
 def ask(service: RunningService, address: str) -> None:
-    layer = agent_layer(service, service.create_key("tls-out"), address)
+    layer = agent_layer(service, service.write_key("tls-out"), address)
     layer.create_human_contact(HumanContactSpec(msg="Which vendor?"))
 
 

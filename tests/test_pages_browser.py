@@ -12,6 +12,10 @@ from signoff import ContactChannel, EmailContactChannel, HumanLayer
 
 from signoff_testing import WAIT_SECONDS, MailSink, RunningService, link_after, unique_address
 
+# Every test here runs on one worker (--dist loadgroup), so that
+# Chromium is launched once, not on each worker.
+pytestmark = pytest.mark.xdist_group("pages-browser")
+
 ARTIFACTS = Path(os.environ.get("SIGNOFF_TEST_ARTIFACTS", "test-artifacts"))
 
 

@@ -82,7 +82,7 @@ def running_service(database_url: str, relay: CountingRelay, workdir: Path) -> R
 
 def ask_many(service: RunningService, prefix: str) -> list[str]:
     """Create EMAILS approval requests, one approver each, as fast as the API takes them."""
-    key = service.create_key(prefix)
+    key = service.write_key(prefix)
     addresses = [unique_address(f"{prefix}{n}") for n in range(EMAILS)]
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {key}"

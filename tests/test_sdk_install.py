@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from signoff_testing import MailSink, RunningService, unique_address
-from signoff_venvs import cached_venv, clean_env, fingerprint, pip, run_python
+from signoff_venvs import cached_venv, clean_env, fingerprint, run_python
+
+# Every test here runs on one worker (--dist loadgroup), so that
+# the virtualenv is built or refreshed once, not on each worker.
+pytestmark = pytest.mark.xdist_group("sdk-venv")
 
 REPO = Path(__file__).resolve().parents[1]
 # CI sets this, so that a failed install fails the run instead of skipping these tests.
@@ -53,10 +57,15 @@ print(json.dumps(decided.status.model_dump(mode="json")))
 @pytest.fixture(scope="session")
 def sdk_venv() -> Path:
     key = fingerprint((REPO / "pyproject.toml").read_bytes(), sys.version)
-    venv = cached_venv("signoff-sdk", [str(REPO)], key, required=REQUIRE_SDK_INSTALL, why=WHY)
     # The dependencies stay; the code is this checkout's, whatever an earlier run installed.
-    pip(venv, ["--no-deps", "--force-reinstall", str(REPO)], required=REQUIRE_SDK_INSTALL, why=WHY)
-    return venv
+    return cached_venv(
+        "signoff-sdk",
+        [str(REPO)],
+        key,
+        required=REQUIRE_SDK_INSTALL,
+        why=WHY,
+        refresh=["--no-deps", "--force-reinstall", str(REPO)],
+    )
 
 
 def test_the_sdk_imports_without_anything_the_service_needs(sdk_venv: Path) -> None:

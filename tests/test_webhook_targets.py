@@ -47,7 +47,7 @@ PRIVATE_TARGETS = (
 
 def test_private_targets_are_refused_at_registration(guarded_service: RunningService) -> None:
     guarded_service.start()
-    key = guarded_service.create_key("guarded")
+    key = guarded_service.write_key("guarded")
     for url in PRIVATE_TARGETS:
         refused = _register(guarded_service, key, url)
         assert refused.status_code == 422, (url, refused.text)
@@ -71,7 +71,7 @@ def test_a_hook_made_while_allowed_is_not_posted_once_private_targets_are_refuse
     endpoint, url = webhook_receiver
     guarded_service.env["SIGNOFF_WEBHOOK_PRIVATE_ADDRESSES"] = "true"
     guarded_service.start()
-    key = guarded_service.create_key("guarded")
+    key = guarded_service.write_key("guarded")
     hook = _register(guarded_service, key, url)
     assert hook.status_code == 201
     endpoint.secret = hook.json()["secret"]

@@ -96,7 +96,7 @@ def test_webhooks_are_listed_per_project_and_bad_urls_refused(
     listed = requests.get(f"{service.api_url}/webhooks", headers=bearer(project_key), timeout=10).json()
     assert [(h["id"], h["url"]) for h in listed] == [(hook["id"], "https://hooks.example.com/signoff")]
     assert "secret" not in listed[0]
-    other = service.create_key("webhooks-other")
+    other = service.write_key("webhooks-other")
     assert requests.get(f"{service.api_url}/webhooks", headers=bearer(other), timeout=10).json() == []
     refused = requests.post(
         f"{service.api_url}/webhooks", json={"url": "ftp://x"}, headers=bearer(project_key), timeout=10
