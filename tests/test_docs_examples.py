@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 from discord_standin import DiscordStandIn, serve_discord
 from discord_testing import BOT_TOKEN, SIGNING_KEY, interact
 from discord_testing import click as discord_click
@@ -84,10 +85,15 @@ def project_default(
     """A new project whose default channel is a Slack channel; its key is in the environment,
     where `HumanLayer()` finds it, as the docs' examples expect."""
     project = f"docs-{request.node.name}"
-    key = chat_service.create_key(project)
+    key = chat_service.write_key(project)
     default = unique_channel()
-    result = chat_service.run_cli("projects", "set-channel", "--project", project, "--slack", default)
-    assert result.returncode == 0, result.stderr
+    stored = requests.put(
+        f"{chat_service.api_url}/project/default_channel",
+        json={"slack": {"channel_or_user_id": default}},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=WAIT_SECONDS,
+    )
+    assert stored.status_code == 200, stored.text
     monkeypatch.setenv("HUMANLAYER_API_KEY", key)
     monkeypatch.setenv("HUMANLAYER_API_BASE", chat_service.api_url)
     return default

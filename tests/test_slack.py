@@ -83,7 +83,7 @@ def slack_service(
 
 @pytest.fixture
 def key(slack_service: RunningService, request: pytest.FixtureRequest) -> str:
-    return slack_service.create_key(f"slack-{request.node.name}")
+    return slack_service.write_key(f"slack-{request.node.name}")
 
 
 def status_of(service: RunningService, key: str, kind: str, call_id: str) -> dict[str, Any]:
