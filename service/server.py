@@ -13,6 +13,7 @@ import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -24,9 +25,11 @@ from .logs import configure_logging
 from .mail_in.receiver import InboundProcessor
 from .mail_in.smtpd import ReplyHandler, smtp_protocol_factory
 from .mail_out.senders import sender_for
-from .mcp.http import McpMount
 from .workers.outbox import OutboxWorker
 from .workers.schedules import ScheduleWorker
+
+if TYPE_CHECKING:
+    from .mcp.http import McpMount
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,10 @@ def _web_server(runtime: Runtime) -> uvicorn.Server:
 
 
 def _asgi_app(runtime: Runtime) -> McpMount:
+    # Imported here: the MCP SDK takes half a second to import, which the SMTP and worker
+    # processes have no use for.
+    from .mcp.http import McpMount
+
     return McpMount(runtime, LongPollASGI(create_app(runtime), runtime.hub, runtime.async_wait_secret))
 
 

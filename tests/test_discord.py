@@ -52,6 +52,9 @@ from signoff_testing import (
     wait_until,
 )
 
+# One service (and stand-in) for the module, on one worker, instead of one per worker.
+pytestmark = pytest.mark.xdist_group("discord-service")
+
 
 @pytest.fixture(scope="module")
 def discord() -> Iterator[DiscordStandIn]:

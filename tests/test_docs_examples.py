@@ -42,6 +42,9 @@ from signoff import ContactChannel, DiscordContactChannel, HumanLayer, SlackCont
 
 from signoff_testing import WAIT_SECONDS, MailSink, RunningService
 
+# One service (and stand-in) for the module, on one worker, instead of one per worker.
+pytestmark = pytest.mark.xdist_group("docs-chat-service")
+
 
 @pytest.fixture(scope="module")
 def slack() -> Iterator[SlackStandIn]:

@@ -54,6 +54,9 @@ from signoff_testing import (
     wait_until,
 )
 
+# One service (and stand-in) for the module, on one worker, instead of one per worker.
+pytestmark = pytest.mark.xdist_group("slack-service")
+
 CHANNEL_TOKEN = "xoxb-test-channel-token"
 PROJECT_TOKEN = "xoxb-test-project-token"
 
