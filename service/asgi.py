@@ -8,6 +8,7 @@ asks the app again for the final answer. To the client it is one ordinary respon
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -90,3 +91,41 @@ class _HeldResponse:
                 self.wait_seconds = float(headers.get(_SECONDS, b"0"))
         if self.ticket_id is None:
             await self._send(message)
+
+
+class WithoutMcp:
+    """The web app when the `mcp` extra is not installed: /mcp says how to turn it on."""
+
+    def __init__(self, app: LongPollASGI) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _plain_lifespan(receive, send)
+        elif scope["type"] == "http" and scope["path"].rstrip("/") == "/mcp":
+            await _json_answer(send, 404, MCP_NOT_INSTALLED)
+        else:
+            await self._app(scope, receive, send)
+
+
+MCP_NOT_INSTALLED = {
+    "error": "not_found",
+    "detail": "this service runs without the MCP server: install it with pip install 'signoff[mcp]'",
+}
+
+
+async def _plain_lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _json_answer(send: Send, status: int, body: dict[str, str]) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

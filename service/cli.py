@@ -115,7 +115,12 @@ def worker(settings: Settings) -> None:
 @click.pass_obj
 def mcp_server(settings: Settings, project: str, email: str | None, timeout: int | None) -> None:
     """Serve MCP on stdin/stdout: request_approval and ask_human, beside a running `signoff serve`."""
-    from .mcp.stdio import run_stdio
+    try:
+        from .mcp.stdio import run_stdio
+    except ImportError as exc:
+        raise click.ClickException(
+            f"signoff mcp needs the MCP SDK: pip install 'signoff[mcp]' ({exc})"
+        ) from exc
 
     run_stdio(settings, project, email, timeout)
 

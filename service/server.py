@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from .app import create_app
-from .asgi import LongPollASGI
+from .asgi import LongPollASGI, WithoutMcp
 from .config import Settings, load_settings
 from .context import Runtime
 from .logs import configure_logging
@@ -65,7 +65,7 @@ def worker(settings: Settings) -> None:
     _run(settings, _work_only)
 
 
-def web_app() -> McpMount:
+def web_app() -> McpMount | WithoutMcp:
     """The ASGI app of one `signoff web --workers N` process (built in each of them)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format, settings.secrets)
@@ -149,12 +149,16 @@ def _web_server(runtime: Runtime) -> uvicorn.Server:
     return uvicorn.Server(uvicorn.Config(_asgi_app(runtime), **_uvicorn_options(runtime.settings)))
 
 
-def _asgi_app(runtime: Runtime) -> McpMount:
+def _asgi_app(runtime: Runtime) -> McpMount | WithoutMcp:
+    app = LongPollASGI(create_app(runtime), runtime.hub, runtime.async_wait_secret)
     # Imported here: the MCP SDK takes half a second to import, which the SMTP and worker
-    # processes have no use for.
-    from .mcp.http import McpMount
-
-    return McpMount(runtime, LongPollASGI(create_app(runtime), runtime.hub, runtime.async_wait_secret))
+    # processes have no use for; and it is an extra that may not be installed.
+    try:
+        from .mcp.http import McpMount
+    except ImportError:
+        log.info("the MCP SDK is not installed (pip install 'signoff[mcp]'): /mcp is off")
+        return WithoutMcp(app)
+    return McpMount(runtime, app)
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, object]:

@@ -17,9 +17,11 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..errors import InvalidJSON, InvalidRequest
 from ..mail_out.senders import SendError
 from ..store import chat
-from ..store.models import ChatPost, HumanRequest, OutboxMessage
+from ..store.models import FUNCTION_CALL, ChatPost, HumanRequest, OutboxMessage
+from ..store.requests import Decision
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,33 @@ class ChatSender(Protocol):
 
     def update(self, request: HumanRequest, post: ChatPost, token: str) -> None:
         """Edit `post` to show how the request ended."""
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A platform's signed body as a JSON object: 400 if it is not JSON, 422 if not an object."""
+    try:
+        found = json.loads(body)
+    except ValueError as exc:
+        raise InvalidJSON(f"expected JSON: {exc}") from exc
+    if not isinstance(found, dict):
+        raise InvalidRequest("expected a JSON object")
+    return found
+
+
+def option_words(option: dict[str, Any]) -> str:
+    """What picking an option says when the person typed nothing, as on the emailed pages."""
+    return option.get("prompt_fill") or option.get("title") or option.get("name") or ""
+
+
+def answer_decision(
+    request: HumanRequest, decided_by: str, via: str, text: str, option: dict[str, Any] | None = None
+) -> Decision:
+    """A rejection with `text` as its comment (a function call) or `text` as the answer (a
+    question), perhaps by picking `option`."""
+    name = option.get("name") if option else None
+    if request.kind == FUNCTION_CALL:
+        return Decision(decided_by, via, approved=False, comment=text, option_name=name)
+    return Decision(decided_by, via, response=text, option_name=name)
 
 
 def route_of(request: HumanRequest, kind: str) -> dict[str, Any]:

@@ -131,11 +131,6 @@ def option_at(request: HumanRequest, index: int | None) -> dict[str, Any] | None
     return options[index] if index is not None and index < len(options) else None
 
 
-def option_words(option: dict[str, Any]) -> str:
-    """What picking the option says, when the person typed nothing."""
-    return option.get("prompt_fill") or option.get("title") or option.get("name") or ""
-
-
 def _headline(request: HumanRequest) -> str:
     if request.kind == FUNCTION_CALL:
         return f"Approval requested: **{escaped_within(request.spec['fn'], 200)}**"

@@ -7,7 +7,6 @@ checked on the raw body before anything else is read, then refused if seen befor
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -17,10 +16,11 @@ from werkzeug.exceptions import HTTPException
 
 from ... import decisions
 from ...context import db, runtime
-from ...errors import InvalidJSON, SignoffHTTPError, Unauthorized
+from ...errors import SignoffHTTPError, Unauthorized
 from ...store import chat
 from ...store.models import FUNCTION_CALL, HumanRequest
 from ...store.requests import Decision
+from .. import answer_decision, json_object, option_words
 from . import components as layout
 from .components import ANSWER, APPROVE, OPTION, REJECT, Action
 from .signature import MAX_AGE, verified_signature
@@ -55,17 +55,7 @@ def receive() -> Response:
         session.rollback()
         raise Unauthorized("replayed: this signed interaction was received already")
     session.commit()
-    return jsonify(_answer(session, _payload(body)))
-
-
-def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise InvalidJSON(f"the body is not JSON: {exc}") from exc
-    if not isinstance(payload, dict):
-        raise InvalidJSON("the body is not a JSON object")
-    return payload
+    return jsonify(_answer(session, json_object(body)))
 
 
 def _answer(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
@@ -98,16 +88,10 @@ def _decision(found: HumanRequest, action: Action, person: str, text: str) -> De
     """What the click (or the form's `text`) says, as the pages would record it."""
     if action.verb == APPROVE:
         return Decision(person, DECIDED_VIA, approved=True)
-    if action.verb == REJECT:
-        return Decision(person, DECIDED_VIA, approved=False, comment=text)
-    if action.verb == ANSWER:
-        return Decision(person, DECIDED_VIA, response=text)
+    if action.verb in (REJECT, ANSWER):
+        return answer_decision(found, person, DECIDED_VIA, text)
     option = layout.option_at(found, action.index) or {}  # _fits made sure there is one
-    name = option.get("name")
-    words = text or layout.option_words(option)
-    if found.kind == FUNCTION_CALL:
-        return Decision(person, DECIDED_VIA, approved=False, comment=words, option_name=name)
-    return Decision(person, DECIDED_VIA, response=words, option_name=name)
+    return answer_decision(found, person, DECIDED_VIA, text or option_words(option), option)
 
 
 def _decide(session: Session, found: HumanRequest, decision: Decision) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from ...mail_out.senders import SendError
 from ...store import chat
 from ...store.models import FUNCTION_CALL, ChatPost, HumanRequest
 from ...store.requests import Decision
-from .. import bot_token, route_of
+from .. import answer_decision, bot_token, option_words, route_of
 from .blocks import decided_by
 from .sender import SlackSender
 
@@ -103,20 +103,12 @@ def tell(session: Session, target: Target, user_id: str, text: str, thread_ts: s
 
 
 def option_decision(request: HumanRequest, option: dict[str, Any], responder: Responder) -> Decision:
-    # As on the emailed pages: the option's own words stand in for a comment nobody typed.
-    text = option.get("prompt_fill") or option.get("title") or option["name"]
-    if request.kind == FUNCTION_CALL:
-        return Decision(
-            responder.decided_by, DECIDED_VIA, approved=False, comment=text, option_name=option["name"]
-        )
-    return Decision(responder.decided_by, DECIDED_VIA, response=text, option_name=option["name"])
+    return answer_decision(request, responder.decided_by, DECIDED_VIA, option_words(option), option)
 
 
 def text_decision(request: HumanRequest, text: str, responder: Responder) -> Decision:
     """A typed rejection comment for a function call, or the answer to a question."""
-    if request.kind == FUNCTION_CALL:
-        return Decision(responder.decided_by, DECIDED_VIA, approved=False, comment=text)
-    return Decision(responder.decided_by, DECIDED_VIA, response=text)
+    return answer_decision(request, responder.decided_by, DECIDED_VIA, text)
 
 
 def _closed_as(request: HumanRequest) -> str:

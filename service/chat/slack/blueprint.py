@@ -7,14 +7,14 @@ request decides is committed before Slack gets its 200.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Blueprint, Response, jsonify, request
 
 from ...context import db, runtime
-from ...errors import InvalidJSON, InvalidRequest, SignoffHTTPError
+from ...errors import InvalidRequest, SignoffHTTPError
+from .. import json_object
 from .events import on_event_callback
 from .interactions import on_block_actions, on_view_submission
 from .signature import verified_body
@@ -44,7 +44,7 @@ def interactions() -> Response | tuple[str, int]:
 @bp.post("/events")
 def events() -> Response | tuple[str, int]:
     session = db()
-    envelope = _json_object(verified_body(request, runtime().settings.slack_signing_secret, session))
+    envelope = json_object(verified_body(request, runtime().settings.slack_signing_secret, session))
     kind = envelope.get("type")
     if kind == "url_verification":
         return jsonify(challenge=str(envelope.get("challenge", "")))
@@ -58,14 +58,4 @@ def _interaction_payload(body: bytes) -> dict[str, Any]:
     fields = parse_qs(body.decode("utf-8"))
     if len(fields.get("payload", [])) != 1:
         raise InvalidRequest("expected a form with one `payload` field, as Slack sends interactions")
-    return _json_object(fields["payload"][0].encode())
-
-
-def _json_object(text: bytes) -> dict[str, Any]:
-    try:
-        found = json.loads(text)
-    except ValueError as exc:
-        raise InvalidJSON(f"expected JSON: {exc}") from exc
-    if not isinstance(found, dict):
-        raise InvalidRequest("expected a JSON object")
-    return found
+    return json_object(fields["payload"][0].encode())
