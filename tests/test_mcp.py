@@ -188,12 +188,12 @@ def test_ask_human_is_answered_by_an_email_reply(agent: Agent, mail_sink: MailSi
                 agent.service.smtp_port,
                 agent.approver,
                 question,
-                "Use the release/2.4 branch.",
+                "From release/2.4, please.",
             )
             result = await asked
             return result.content[0].text
 
-    assert asyncio.run(scenario()) == "Use the release/2.4 branch."
+    assert asyncio.run(scenario()) == "From release/2.4, please."
 
 
 def test_a_repeated_tool_use_id_sends_no_second_email(agent: Agent, mail_sink: MailSink) -> None:

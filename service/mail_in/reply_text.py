@@ -137,7 +137,7 @@ def strip_quoted_and_signature(text: str) -> str:
     """Keep only the person's own words: drop quoted text, attributions, the unquoted original
     below a header block or separator, the signature, sign-off and footers."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate({ord(c): None for c in _TRACKING_MARKS})
-    lines = [line.rstrip() for line in text.split("\n")]
+    lines = _unmangled([line.rstrip() for line in text.split("\n")])
     own: list[str] = []
     for run in _own_runs(lines):
         own += ([""] if own else []) + run
@@ -163,6 +163,23 @@ def _own_runs(lines: list[str]) -> list[list[str]]:
         index += 1
     trimmed = (_without_trailing_footers(run) for run in runs)
     return [run for run in trimmed if run]
+
+
+def _unmangled(lines: list[str]) -> list[str]:
+    """Lines with the ">" that mbox-storing mail systems put before "From " taken off again.
+
+    Such a ">From " sits among the person's own lines; a quote's lines have quoted neighbours
+    (a quote one line long, under an attribution, stays a quote)."""
+    unmangled = list(lines)
+    for index, line in enumerate(lines):
+        if not line.startswith(">From "):
+            continue
+        before = lines[index - 1] if index else ""
+        after = lines[index + 1] if index + 1 < len(lines) else ""
+        under_attribution = index > 0 and _attribution_at(lines, index - 1) is not None
+        if not _is_quoted(before) and not _is_quoted(after) and not under_attribution:
+            unmangled[index] = line[1:]
+    return unmangled
 
 
 def _is_quoted(line: str) -> bool:

@@ -385,3 +385,39 @@ def test_strip_cuts_localized_device_footers(footer):
 )
 def test_strip_drops_a_closing_sign_off_block_only_under_words_of_its_own(text, expected):
     assert strip_quoted_and_signature(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Mail systems that store mbox files write a ">" before a line starting "From ".
+        (">From release/2.4.", "From release/2.4."),
+        (
+            "Approved.\n>From now on, ship on Tuesdays.\n\nAna",
+            "Approved.\nFrom now on, ship on Tuesdays.\n\nAna",
+        ),
+        (
+            ">From the main branch.\n\nOn Mon, 3 Nov 2026, Bob wrote:\n> Which branch?",
+            "From the main branch.",
+        ),
+    ],
+)
+def test_a_line_mangled_to_from_by_a_mail_system_is_the_persons_own(text, expected):
+    assert strip_quoted_and_signature(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes.\n\nOn Mon, 3 Nov 2026, Bob wrote:\n>From here the plan is:\n> ship it",
+        "Yes.\n\n> Earlier:\n>From the start we said so.\n> Right?",
+    ],
+)
+def test_a_quoted_line_starting_from_stays_quoted(text):
+    assert strip_quoted_and_signature(text) == "Yes."
+
+
+def test_a_mangled_from_line_arriving_by_smtp_is_the_answer():
+    # smtplib, like mbox-writing servers, sends a body line "From ..." as ">From ...".
+    message = parse("From: ana@example.org\nSubject: Re: branch\n\n>From release/2.4.\n")
+    assert reply_text(message) == "From release/2.4."
