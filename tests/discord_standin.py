@@ -44,7 +44,8 @@ class DiscordStandIn:
     # (channel id, message id) -> the message as Discord would return it
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     dm_channels: dict[str, str] = field(default_factory=dict)
-    rate_limited_once: set[str] = field(default_factory=set)
+    # channel id -> the retry_after its next message post is refused with (a 429)
+    rate_limited_once: dict[str, float] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_100_000_000_000_000_000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,8 +95,12 @@ class DiscordStandIn:
             return 404, {"message": "Unknown Channel", "code": 10003}
         with self._lock:
             if channel_id in self.rate_limited_once:
-                self.rate_limited_once.discard(channel_id)
-                return 429, {"message": "You are being rate limited.", "retry_after": 0.25, "global": False}
+                retry_after = self.rate_limited_once.pop(channel_id)
+                return 429, {
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after,
+                    "global": False,
+                }
         message = {
             "id": self.snowflake(),
             "channel_id": channel_id,

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -428,7 +429,7 @@ def test_a_rate_limited_post_is_sent_again(
     discord_service: RunningService, discord: DiscordStandIn, key: str
 ) -> None:
     channel_id = discord.new_channel()
-    discord.rate_limited_once.add(channel_id)
+    discord.rate_limited_once[channel_id] = 0.25
     create_call(discord_service, key, channel_id)
     posted_to(discord_service, discord, channel_id)
     assert len(discord.calls_to("POST", f"/channels/{channel_id}/messages")) == 2
@@ -581,3 +582,14 @@ def test_an_id_that_is_not_a_snowflake_never_reaches_discord(
     row = _failed_row(discord_service, request_id_of(discord_service, call_id))
     assert row.status == "failed" and "not a Discord channel or user id" in row.last_error
     assert not [call for call in discord.calls if "@me/messages" in call.path or ".." in call.path]
+
+
+def test_a_rate_limited_post_waits_as_long_as_discord_asks(
+    discord_service: RunningService, discord: DiscordStandIn, key: str
+) -> None:
+    channel_id = discord.new_channel()
+    discord.rate_limited_once[channel_id] = 120.0
+    request_id = request_id_of(discord_service, create_call(discord_service, key, channel_id))
+    row = _failed_row(discord_service, request_id)
+    assert row.status == "pending" and "retry after 120" in row.last_error
+    assert row.next_attempt_at >= datetime.now(UTC) + timedelta(seconds=100)

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -605,3 +606,19 @@ def test_a_projects_own_bot_token_is_used_over_the_services(
     channel = unique_channel()
     ask_approval(slack_service, key, slack_channel(channel), "rotate_keys")
     assert posted_to(slack_service, slack, channel).token == PROJECT_TOKEN
+
+
+def test_a_rate_limited_post_waits_as_long_as_slack_asks(
+    slack_service: RunningService, slack: SlackStandIn, key: str
+) -> None:
+    channel = unique_channel()
+    slack.fail_next("chat.postMessage", channel, status=429, retry_after=120)
+    ask_approval(slack_service, key, slack_channel(channel), "resize", size="xxl")
+
+    def refused_once() -> OutboxMessage | None:
+        rows = [row for row in slack_service.rows(OutboxMessage) if row.recipients == [channel]]
+        return rows[0] if rows and rows[0].attempts == 1 else None
+
+    row = wait_until(refused_once, what="the rate-limited Slack post")
+    assert row.status == "pending" and "ratelimited" in row.last_error  # type: ignore[union-attr]
+    assert row.next_attempt_at >= datetime.now(UTC) + timedelta(seconds=100)  # type: ignore[union-attr]

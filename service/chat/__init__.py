@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -44,6 +45,15 @@ class ChatSender(Protocol):
 
     def update(self, request: HumanRequest, post: ChatPost, token: str) -> None:
         """Edit `post` to show how the request ended."""
+
+
+def seconds_asked(value: object) -> float | None:
+    """A rate limit's Retry-After (a header's text, or a JSON number) as seconds, if it is one."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def json_object(body: bytes) -> dict[str, Any]:

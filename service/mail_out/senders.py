@@ -23,11 +23,13 @@ RELAY_IDLE_SECONDS = 5.0
 
 
 class SendError(Exception):
-    """Delivery to the relay failed; `permanent` says whether trying again can help."""
+    """Delivery failed; `permanent` says whether trying again can help, and `retry_after`
+    how many seconds the other side asked us to wait first (a rate limit), if it said."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 class MailSender(Protocol):

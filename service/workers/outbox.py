@@ -43,6 +43,8 @@ RowT = TypeVar("RowT", HumanRequest, Webhook)
 IDLE_POLL_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 2
 MAX_RETRY_SECONDS = 300
+# The longest wait a rate-limited platform may ask of one message.
+MAX_ASKED_WAIT_SECONDS = 3600
 # A send may take several socket timeouts (connect, then each SMTP command); past this margin
 # another worker may take the message over, and it could go out twice.
 LEASE_SENDS = 2
@@ -53,9 +55,13 @@ SETTLE_SECONDS = 5
 BATCH = 20
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """2 s, 4 s, 8 s ... capped at 5 minutes: a relay down for minutes delays mail, loses none."""
-    return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+def retry_delay(attempts: int, asked: float | None = None) -> timedelta:
+    """2 s, 4 s, 8 s ... capped at 5 minutes: a relay down for minutes delays mail, loses none.
+
+    Longer when the other side `asked` for a wait (a rate limit's Retry-After), up to an hour.
+    """
+    backoff = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
+    return timedelta(seconds=max(backoff, min(asked or 0, MAX_ASKED_WAIT_SECONDS)))
 
 
 def worker_name() -> str:
@@ -158,7 +164,7 @@ class OutboxWorker:
             if settled and item.request is not None:
                 _record_delivered(session, row, item.request)
         else:
-            retry_in = None if error.permanent else retry_delay(row.attempts + 1)
+            retry_in = None if error.permanent else retry_delay(row.attempts + 1, error.retry_after)
             settled = outbox.settle_failed(session, row.id, self.name, str(error), retry_in)
             if settled and retry_in is None and item.request is not None and row.kind in chat.CHAT_KINDS:
                 _record_chat_given_up(session, row, item.request, error)

@@ -17,7 +17,7 @@ from ...config import Settings
 from ...mail_out.senders import SendError
 from ...store.chat import DISCORD
 from ...store.models import ChatPost, HumanRequest
-from .. import PostedMessage
+from .. import PostedMessage, seconds_asked
 from .components import outcome_message, request_message
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,16 @@ def _user_agent(service_url: str) -> str:
 class DiscordRefused(SendError):
     """Discord answered with an error: its HTTP status and Discord's own error code."""
 
-    def __init__(self, message: str, *, status: int, code: int | None, permanent: bool) -> None:
-        super().__init__(message, permanent=permanent)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: int | None,
+        permanent: bool,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, permanent=permanent, retry_after=retry_after)
         self.status = status
         self.code = code
 
@@ -125,8 +133,9 @@ def _refusal(answer: requests.Response, method: str, path: str) -> DiscordRefuse
     said = str(error.get("message") or answer.reason or "")[:200]
     status = answer.status_code
     if status == 429:
-        retry_after = error.get("retry_after") or answer.headers.get("Retry-After") or "?"
-        message = f"Discord rate-limited {method} {path} (429 {said}); it asks to retry after {retry_after} s"
-        return DiscordRefused(message, status=status, code=code, permanent=False)
+        retry_after = seconds_asked(error.get("retry_after") or answer.headers.get("Retry-After"))
+        asked = "?" if retry_after is None else f"{retry_after:g}"
+        message = f"Discord rate-limited {method} {path} (429 {said}); it asks to retry after {asked} s"
+        return DiscordRefused(message, status=status, code=code, permanent=False, retry_after=retry_after)
     described = f"Discord answered {status} {said}" + (f" (code {code})" if code is not None else "")
     return DiscordRefused(f"{described} to {method} {path}", status=status, code=code, permanent=status < 500)

@@ -20,7 +20,7 @@ from ...config import Settings
 from ...mail_out.senders import SendError
 from ...store.chat import SLACK
 from ...store.models import ChatPost, HumanRequest
-from .. import PostedMessage, route_of
+from .. import PostedMessage, route_of, seconds_asked
 from .blocks import Block, outcome_blocks, question_blocks
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def _refused(exc: SlackApiError) -> SendError:
     status = response.status_code
     transient = status == 429 or status >= 500 or error in TRANSIENT_ERRORS
     message = f"Slack refused {response.api_url.rsplit('/', 1)[-1]}: {error} (HTTP {status})"
-    retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-    if retry_after:
-        message += f", retry after {retry_after} s"
-    return SendError(message, permanent=not transient)
+    retry_after = seconds_asked(response.headers.get("Retry-After") or response.headers.get("retry-after"))
+    if retry_after is not None:
+        message += f", retry after {retry_after:g} s"
+    return SendError(message, permanent=not transient, retry_after=retry_after)
