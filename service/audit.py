@@ -28,7 +28,8 @@ def record(
     event = events.record_event(session, request, kind, actor=actor, channel=channel, **detail)
     if kind in WEBHOOK_EVENTS:
         webhooks.queue_event(session, request, kind, actor=actor, channel=channel)
-    if kind in CLOSING_EVENTS:
+    # Only a request with a chat route has posts to edit: the others skip the query on every decision.
+    if kind in CLOSING_EVENTS and chat.names_a_chat_route(request.spec):
         with session.no_autoflush:
             chat.enqueue_updates(session, request.id)
     return event

@@ -8,6 +8,7 @@ Both go through the same claims, retries and audit trail as email.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,16 @@ CHAT_KINDS = (SLACK, DISCORD)
 # What an outbox row of a chat kind does, kept in its subject.
 POST = "post"
 UPDATE = "update"
+
+
+def names_a_chat_route(spec: dict[str, Any]) -> bool:
+    """Whether a stored request's channel has a Slack or Discord route (so it may have posts).
+
+    The stored spec always holds the channel the request went to (a project's default is
+    copied in at create), so this needs no query.
+    """
+    channel = spec.get("channel") or {}
+    return any(channel.get(kind) for kind in CHAT_KINDS)
 
 
 def enqueue_post(session: Session, request_id: int, kind: str, destination: str) -> None:
