@@ -164,3 +164,11 @@ def serve_discord(standin: DiscordStandIn) -> ThreadingHTTPServer:
     standin.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def serving_discord(token: str) -> Iterator[DiscordStandIn]:
+    """A DiscordStandIn for the bot `token`, served on loopback until the generator is closed."""
+    standin = DiscordStandIn(token=token)
+    server = serve_discord(standin)
+    yield standin
+    server.shutdown()

@@ -128,3 +128,12 @@ def posted_to(service: RunningService, discord: DiscordStandIn, channel_id: str)
         what="the service to record its post",
     )
     return message
+
+
+def service_env(discord: DiscordStandIn) -> dict[str, str]:
+    """What a service needs to post to `discord` and to check interactions signed by SIGNING_KEY."""
+    return {
+        "SIGNOFF_DISCORD_API_URL": discord.api_url,
+        "SIGNOFF_DISCORD_PUBLIC_KEY": SIGNING_KEY.verify_key.encode().hex(),
+        "SIGNOFF_DISCORD_BOT_TOKEN": BOT_TOKEN,
+    }

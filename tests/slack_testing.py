@@ -211,3 +211,12 @@ def ephemeral_to(slack: SlackStandIn, posted: SlackCall, user: str, count: int =
         lambda call: call.args["channel"] == channel and call.args["user"] == user,
         count,
     )
+
+
+def service_env(slack: SlackStandIn) -> dict[str, str]:
+    """What a service needs to post to `slack` and to check requests signed with SIGNING_SECRET."""
+    return {
+        "SIGNOFF_SLACK_API_URL": slack.url,
+        "SIGNOFF_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SIGNOFF_SLACK_BOT_TOKEN": SERVICE_TOKEN,
+    }

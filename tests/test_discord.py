@@ -17,11 +17,10 @@ from typing import Any
 import nacl.signing
 import pytest
 import requests
-from discord_standin import DiscordStandIn, serve_discord
+from discord_standin import DiscordStandIn, serving_discord
 from discord_testing import (
     ALICE,
     BOT_TOKEN,
-    SIGNING_KEY,
     _interaction,
     button,
     buttons,
@@ -35,6 +34,7 @@ from discord_testing import (
     submit,
     text_inputs,
 )
+from discord_testing import service_env as discord_env
 
 from signoff import ContactChannel, DiscordContactChannel, ResponseOption
 from signoff_service.store.models import OutboxMessage
@@ -59,10 +59,7 @@ pytestmark = pytest.mark.xdist_group("discord-service")
 
 @pytest.fixture(scope="module")
 def discord() -> Iterator[DiscordStandIn]:
-    standin = DiscordStandIn(token=BOT_TOKEN)
-    server = serve_discord(standin)
-    yield standin
-    server.shutdown()
+    yield from serving_discord(BOT_TOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +70,7 @@ def discord_service(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningService]:
     running = RunningService.configure(module_database_url, mail_sink, tmp_path_factory.mktemp("discord"))
-    running.env.update(
-        SIGNOFF_DISCORD_API_URL=discord.api_url,
-        SIGNOFF_DISCORD_PUBLIC_KEY=SIGNING_KEY.verify_key.encode().hex(),
-        SIGNOFF_DISCORD_BOT_TOKEN=BOT_TOKEN,
-    )
+    running.env.update(discord_env(discord))
     running.start()
     yield running
     running.stop()

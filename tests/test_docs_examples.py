@@ -20,15 +20,15 @@ from typing import Any
 
 import pytest
 import requests
-from discord_standin import DiscordStandIn, serve_discord
-from discord_testing import BOT_TOKEN, SIGNING_KEY, interact
+from discord_standin import DiscordStandIn, serving_discord
+from discord_testing import BOT_TOKEN, interact
 from discord_testing import click as discord_click
 from discord_testing import posted_to as discord_post
+from discord_testing import service_env as discord_env
 from discord_testing import submit as discord_submit
 from slack_standin import SlackStandIn, serve_slack_standin
 from slack_testing import (
     SERVICE_TOKEN,
-    SIGNING_SECRET,
     interaction_body,
     send_event,
     send_interaction,
@@ -37,6 +37,7 @@ from slack_testing import (
 )
 from slack_testing import click as slack_click
 from slack_testing import posted_to as slack_post
+from slack_testing import service_env as slack_env
 
 from signoff import ContactChannel, DiscordContactChannel, HumanLayer, SlackContactChannel
 
@@ -53,10 +54,7 @@ def slack() -> Iterator[SlackStandIn]:
 
 @pytest.fixture(scope="module")
 def discord() -> Iterator[DiscordStandIn]:
-    standin = DiscordStandIn(token=BOT_TOKEN)
-    server = serve_discord(standin)
-    yield standin
-    server.shutdown()
+    yield from serving_discord(BOT_TOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +66,7 @@ def chat_service(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningService]:
     running = RunningService.configure(module_database_url, mail_sink, tmp_path_factory.mktemp("docs"))
-    running.env.update(
-        SIGNOFF_SLACK_API_URL=slack.url,
-        SIGNOFF_SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SIGNOFF_SLACK_BOT_TOKEN=SERVICE_TOKEN,
-        SIGNOFF_DISCORD_API_URL=discord.api_url,
-        SIGNOFF_DISCORD_PUBLIC_KEY=SIGNING_KEY.verify_key.encode().hex(),
-        SIGNOFF_DISCORD_BOT_TOKEN=BOT_TOKEN,
-    )
+    running.env.update({**slack_env(slack), **discord_env(discord)})
     running.start()
     yield running
     running.stop()

@@ -20,7 +20,6 @@ import requests
 from slack_standin import SlackStandIn, serve_slack_standin
 from slack_testing import (
     SERVICE_TOKEN,
-    SIGNING_SECRET,
     button_labels,
     buttons,
     click,
@@ -36,6 +35,7 @@ from slack_testing import (
     unique_channel,
     update_of,
 )
+from slack_testing import service_env as slack_env
 
 from signoff import ContactChannel, FunctionCallSpec, ResponseOption, SlackContactChannel
 from signoff.models import EmailContactChannel
@@ -75,11 +75,7 @@ def slack_service(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningService]:
     running = RunningService.configure(module_database_url, mail_sink, tmp_path_factory.mktemp("slack"))
-    running.env.update(
-        SIGNOFF_SLACK_API_URL=slack.url,
-        SIGNOFF_SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SIGNOFF_SLACK_BOT_TOKEN=SERVICE_TOKEN,
-    )
+    running.env.update(slack_env(slack))
     running.start()
     yield running
     running.stop()
